@@ -1,0 +1,115 @@
+"""Command line: ``python -m pipeline run`` / ``minsheng-pipeline run``.
+
+A thin layer over pipeline.batch.run: arguments, progress, ``Error: …`` lines and
+exit statuses. Every problem becomes one line on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+EXIT_STATUSES = """\
+exit status:
+  0  every input processed; checks passed (warnings allowed)
+  1  outputs written, but a validation check failed (see --fail-on)
+  2  usage error: bad arguments, no input files found
+  3  one or more inputs refused (the others are still processed); wins over 1
+  4  another run holds the lock on --out
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .batch import DEFAULT_OUT, DEFAULT_RAW
+
+    parser = argparse.ArgumentParser(
+        prog="minsheng-pipeline",
+        description="Turn 民生实事 progress reports into typed, validated Parquet tables.",
+        epilog=EXIT_STATUSES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = sub.add_parser(
+        "run", help="ingest, extract, validate and export reports",
+        description="Ingest, extract, validate and export reports.",
+        epilog=EXIT_STATUSES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("paths", nargs="*", metavar="PATH",
+                     help=f"raw report files or folders of *.txt / *.md (default: {DEFAULT_RAW})")
+    run.add_argument("--out", metavar="DIR", help=f"output folder (default: {DEFAULT_OUT})")
+    run.add_argument("--jobs", type=_positive, default=1, metavar="N",
+                     help="worker processes for ingest and extract (default: 1)")
+    run.add_argument("--force", action="store_true",
+                     help="reprocess every input, even those unchanged since the last run")
+    run.add_argument("--prune", action="store_true",
+                     help="delete the outputs of reports whose raw file is gone")
+    run.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
+                     help="which failed checks make the exit status 1 (default: error)")
+    run.add_argument("--expectations", metavar="DIR",
+                     help="folder of Great Expectations suites (default: the project's expectations/)")
+    return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; plain log lines otherwise (cron)."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.tty = stream.isatty()
+
+    def __call__(self, line: str) -> None:
+        if self.tty:
+            self.stream.write(f"\r\033[K{line}")
+            self.stream.flush()
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:          # argparse exits 2 on usage errors, 0 on --help
+        return int(e.code or 0)
+    # Great Expectations routes Python warnings into logging: keep a handler so they
+    # are not lost, at a level that keeps GX's chatter out of the cron log.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s")
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+
+    from . import batch
+    from .export import LockedError
+
+    progress = _Progress()
+    try:
+        result = batch.run(args.paths, out=args.out, jobs=args.jobs, force=args.force,
+                           prune=args.prune, fail_on=args.fail_on,
+                           expectations=args.expectations, log=progress)
+    except batch.UsageError as e:
+        progress.close()
+        print(f"Error: {e}", file=sys.stderr)
+        return 2
+    except LockedError as e:
+        progress.close()
+        print(f"Error: {e}", file=sys.stderr)
+        return 4
+    progress.close()
+    for problem in result.warnings:
+        print(f"Warning: {problem}", file=sys.stderr)
+    for problem in result.refused:
+        print(f"Error: {problem}", file=sys.stderr)
+    for report_id in result.disappeared:
+        verb = "pruned its outputs" if report_id in result.pruned else "its outputs are kept (--prune deletes them)"
+        print(f"Warning: {report_id}: raw file no longer among the inputs — {verb}", file=sys.stderr)
+    if result.summary:
+        print(result.summary)
+    print(f"{len(result.processed)} processed, {len(result.skipped)} unchanged, "
+          f"{len(result.refused)} refused → {args.out or batch.DEFAULT_OUT}", file=sys.stderr)
+    return result.status

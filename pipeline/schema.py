@@ -1,0 +1,82 @@
+"""The one Arrow schema of each output table, with a bilingual description per field.
+
+It is the single source of the Parquet files, of `pipeline.load`'s dtypes and of
+docs/schema.md. Categorical strings are dictionary-encoded.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+
+DICT = pa.dictionary(pa.int32(), pa.string())
+
+# (name, type, nullable, 中文说明, English description, example)
+_COMMON = [
+    ("report_id", DICT, False, "报告编号（原始文件名去扩展名）", "report id: the raw file's stem", "linyi_2021_01-09"),
+    ("source_file", DICT, False, "原始文件名", "raw file name", "linyi_2021_01-09.txt"),
+]
+_DQ = [
+    ("dq_passed", pa.bool_(), False, "是否通过全部数据质量检查", "true when the row passed every data-quality check", "true"),
+    ("dq_failures", pa.list_(pa.string()), False, "未通过的检查名称", "names of the checks the row failed", "[]"),
+]
+
+FIELDS: dict[str, list[tuple]] = {
+    "reports": _COMMON + [
+        ("title", pa.string(), False, "报告标题", "report title as written", "临沂市2021年度20项重点民生实事推进情况表(1-9月份)"),
+        ("region", DICT, True, "地区", "region named in the title", "临沂市"),
+        ("year", pa.int16(), True, "年度", "year of the report", "2021"),
+        ("period_start_month", pa.int8(), True, "统计期起始月", "first month of the reporting period", "1"),
+        ("period_end_month", pa.int8(), True, "统计期截止月", "last month of the reporting period", "9"),
+        ("declared_items", pa.int16(), True, "标题声明的事项数", "item count declared in the title (20项), null if none", "20"),
+        ("n_categories", pa.int16(), False, "类别数", "number of categories found", "20"),
+        ("n_tasks", pa.int16(), False, "任务数", "number of tasks found", "59"),
+        ("n_facts", pa.int32(), False, "数值事实数", "number of quantity facts extracted", "120"),
+        ("encoding", DICT, False, "检测到的文件编码", "detected text encoding of the raw file", "utf-8"),
+        ("sha256", pa.string(), False, "原始文件SHA-256", "sha256 of the raw file bytes", "9f2c…"),
+    ] + _DQ,
+    "tasks": _COMMON + [
+        ("category_no", pa.int16(), False, "类别序号", "category number (一 → 1)", "1"),
+        ("category", pa.string(), False, "类别名称", "category name", "加强特殊困难群体关爱服务保障"),
+        ("task_no", pa.int16(), False, "任务编号", "task number (编号)", "1"),
+        ("task", pa.string(), False, "工作任务（原文）", "task text as written (often a target)", "提高困难群众救助保障水平"),
+        ("status", pa.string(), False, "工作情况（原文）", "status / progress text as written", "…发放救助资金10.83亿元"),
+        ("lead_units", pa.list_(pa.string()), False, "牵头单位列表", "lead units", "['市民政局']"),
+        ("line_start", pa.int32(), False, "原文起始行号", "first source line of the row", "12"),
+        ("line_end", pa.int32(), False, "原文结束行号", "last source line of the row", "15"),
+    ] + _DQ,
+    "facts": _COMMON + [
+        ("fact_no", pa.int32(), False, "事实序号（报告内）", "fact number within the report, 1-based", "1"),
+        ("category_no", pa.int16(), False, "类别序号", "category number", "1"),
+        ("task_no", pa.int16(), False, "任务编号", "task number", "1"),
+        ("field", DICT, False, "所在单元格：task 工作任务 / status 工作情况", "cell the figure is in: task or status", "status"),
+        ("mention", pa.string(), False, "数值原文", "the exact text of the figure", "10.83亿元"),
+        ("start", pa.int32(), False, "在单元格中的起始位置", "start offset in the cell text", "63"),
+        ("end", pa.int32(), False, "在单元格中的结束位置", "end offset in the cell text (text[start:end] == mention)", "70"),
+        ("value", pa.float64(), False, "以基本单位计的数值（区间取下限）", "value in base units; low end of a range", "1083000000.0"),
+        ("value_high", pa.float64(), True, "区间上限", "high end of a range, else null", "null"),
+        ("unit", DICT, False, "单位（去掉万、亿等量级）", "unit as written, magnitude removed; '' for a bare number", "元"),
+        ("approx", DICT, True, "约数标记：more_than 超过 / less_than 不足 / about 约", "approximation: more_than, less_than, about or null", "more_than"),
+        ("dimension", DICT, False, "量纲", "dimension: currency, count, percent, …", "currency"),
+        ("metric", pa.string(), True, "所度量的指标（单元格原文子串）", "what the figure measures: a substring of the cell", "救助资金"),
+        ("metric_start", pa.int32(), True, "指标在单元格中的起始位置", "start offset of the metric in the cell text", "56"),
+        ("change", DICT, True, "变化方向：increase 增加 / decrease 减少", "increase or decrease where the figure is a change", "increase"),
+        ("change_role", DICT, True, "由…提高至…中的前值/后值", "before or after in a 由…提高至… change", "after"),
+        ("change_group", pa.int32(), True, "前后值配对编号（报告内）", "id shared by a before/after pair within the report", "1"),
+        ("period_start_month", pa.int8(), True, "数值所属统计期起始月", "first month of the period the figure covers", "1"),
+        ("period_end_month", pa.int8(), True, "数值所属统计期截止月", "last month of the period the figure covers", "9"),
+    ] + _DQ,
+}
+
+TABLES = tuple(FIELDS)
+
+
+def schema(table: str) -> pa.Schema:
+    """The Arrow schema of one output table, descriptions in each field's metadata."""
+    return pa.schema([
+        pa.field(name, typ, nullable=nullable, metadata={
+            "description_zh": zh, "description_en": en, "example": example})
+        for name, typ, nullable, zh, en, example in FIELDS[table]
+    ])
+
+
+def columns(table: str) -> list[str]:
+    return [f[0] for f in FIELDS[table]]
