@@ -57,9 +57,9 @@ def _positive(text: str) -> int:
 class _Progress:
     """A one-line progress bar on a terminal; plain log lines otherwise (cron)."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self):
+        self.stream = sys.stderr
+        self.tty = self.stream.isatty()
 
     def __call__(self, line: str) -> None:
         if self.tty:

@@ -1,0 +1,469 @@
+"""Ingest: the bytes of one raw report → a `Report` of categories and tasks.
+
+``ingest(path)`` reads the file; ``parse(data, source_file)`` does the rest and is pure.
+It works in three steps, refusing bad input with an `IngestError` that names the line:
+
+1. bytes → text. NUL bytes (binary) and lines over 1 MiB are refused on the bytes,
+   before anything is decoded or split. The encoding is detected: UTF-8 (with or
+   without BOM), else GB18030 (a superset of GBK); undecodable and empty files are
+   refused.
+2. text → rows. The header is found by its labels (编号, 工作任务, …工作情况, 牵头单位;
+   traditional forms too), and the header fixes the layout:
+   *cell per line* (the seed: every cell on its own line ending in ``|``; a category
+   is one cell, a task is one cell per header column but 类别) or *row per line* (a
+   pipe table, outer pipes optional, Markdown ``|---|`` lines skipped). Where the
+   table's lines end in ``|``, a line that does not is continued by the next one.
+3. rows → records. Categories from their ordinals (一、… （一） 1、), tasks with their
+   numbers checked, lead units split; metadata from the title (the lines above the
+   header).
+
+Cell text is kept exactly as written, stripped of surrounding whitespace only.
+"""
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path, PurePath
+
+from .records import Category, Problem, Report, Task
+
+__all__ = ["IngestError", "ingest", "parse"]
+
+MAX_LINE_BYTES = 1 << 20
+
+
+class IngestError(Exception):
+    """A raw file refused; ``problem`` says where, what is wrong and what to do."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem)          # args=(problem,): str() and pickling just work
+        self.problem = problem
+
+
+# --- Vocabulary: the words ingest recognises (data, not logic) -----------------------
+
+# Header cell → column, tried in this order, each a full match of the whole cell.
+HEADER_LABELS: tuple[tuple[str, str], ...] = (
+    # 1-9月份工作情况, 1至6月份进展情况, 截至9月底完成情况, 全年完成情况, 工作进展, 完成情况
+    ("status", r".{0,12}(?:情况|情況|进展|進展|进度|進度)"),
+    # 牵头单位, 責任單位, 责任部门, 单位
+    ("lead_units", r"(?:牵头|牽頭|责任|責任|主责|主責|承办|承辦|负责|負責)?(?:单位|單位|部门|部門)"),
+    ("task_no", r"编号|編號|序号|序號"),
+    ("category", r"类别|類別|分类|分類|类型|類型"),
+    # 工作任务, 工作任務, 任务, 项目名称, 实事项目, 工作内容
+    ("task", r"(?:工作|民生|实事|實事)?(?:任务|任務|项目|項目|事项|事項|内容|內容)(?:名称|名稱)?"),
+)
+REQUIRED_COLUMNS = frozenset({"task_no", "task", "status", "lead_units"})
+MAX_LABEL_CHARS = 16        # a longer cell is text, not a header label
+
+CHINESE_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4,
+                  "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CHINESE_UNITS = {"十": 10, "百": 100}
+
+# Period words in a title → (first month, last month).
+PERIOD_WORDS = {
+    "前三季度": (1, 9), "前两季度": (1, 6), "前二季度": (1, 6),
+    "上半年": (1, 6), "下半年": (7, 12),
+    "第一季度": (1, 3), "一季度": (1, 3), "第二季度": (4, 6), "二季度": (4, 6),
+    "第三季度": (7, 9), "三季度": (7, 9), "第四季度": (10, 12), "四季度": (10, 12),
+}
+WHOLE_YEAR_WORDS = ("全年", "年度")    # the period only when the title names no other
+DECLARED_COUNT_WORDS = ("项", "項", "件", "大")     # 20项, 十件, 20項, 十大
+REGION_SUFFIXES = ("特别行政区", "特別行政區", "自治区", "自治區", "自治州", "自治县",
+                   "自治縣", "自治旗", "地区", "地區", "新区", "新區",
+                   "省", "市", "区", "區", "县", "縣", "州", "盟", "旗")
+LEAD_UNIT_SEPARATORS = r"\s、,，/／"
+
+
+# --- Grammar ----------------------------------------------------------------------
+# Everything below matches text whose full-width digits were made ASCII (``_ascii``);
+# that maps one character to one, so spans stay valid in the text as written.
+
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_CN_NUMBER = f"[{''.join(CHINESE_DIGITS)}{''.join(CHINESE_UNITS)}]"
+_MONTH = rf"(?:1[0-2]|0?[1-9]|{_CN_NUMBER}{{1,3}})"
+_YEAR = r"(?:19|20)[0-9]{2}"
+
+_PERIOD_RANGE = re.compile(rf"""
+    (?<![0-9])(?P<start>{_MONTH}) \s* (?:月份?)?     # 1   1月
+    \s* (?:-|－|—|–|~|～|至|到) \s*                   # -   至   —
+    (?P<end>{_MONTH}) \s* 月                          # 9月  9月份
+""", re.X)
+_PERIOD_UNTIL = re.compile(rf"""
+    (?:截至|截止到?) \s* (?P<end>{_MONTH}) \s* 月     # 截至9月底 → 1–9
+""", re.X)
+_PERIOD_WORD = re.compile("|".join(sorted(PERIOD_WORDS, key=len, reverse=True)))
+_WHOLE_YEAR = re.compile("|".join(WHOLE_YEAR_WORDS))
+_YEAR_IN_TITLE = re.compile(rf"(?<![0-9])(?P<year>{_YEAR})\s*年")
+_DECLARED_COUNT = re.compile(rf"""
+    (?<![0-9])(?P<count>[0-9]{{1,3}}|{_CN_NUMBER}{{1,4}})   # 20   十
+    \s* (?:{'|'.join(DECLARED_COUNT_WORDS)})               # 项   件
+""", re.X)
+_ADMIN_NAME = rf"[^\W\d_]{{1,20}}?(?:{'|'.join(REGION_SUFFIXES)})"
+_REGION_BEFORE_YEAR = re.compile(rf"""
+    (?P<region>{_ADMIN_NAME})          # 临沂市   重庆市万州区
+    (?:人民政府|政府)?                  # 临沂市人民政府2021年…
+    (?=\s*{_YEAR}\s*年)                 # the year follows
+""", re.X)
+_REGION_LEADING = re.compile(rf"(?P<region>{_ADMIN_NAME})")   # a title without a year
+
+_CATEGORY = re.compile(rf"""
+    (?: (?P<ordinal>{_CN_NUMBER}+) \s* [、，,．.:：]       # 一、  二十一．
+      | [(（] \s* (?P<bracketed>{_CN_NUMBER}+) \s* [)）]    # （一）
+      | (?P<arabic>[0-9]+) \s* [、．]                       # 1、
+    ) \s* (?P<name>.*)
+""", re.X | re.S)
+_TASK_NO = re.compile(r"[0-9]+")
+_LEAD_UNIT_SPLIT = re.compile(f"[{LEAD_UNIT_SEPARATORS}]+")
+_HEADER_LABELS = tuple((column, re.compile(pattern)) for column, pattern in HEADER_LABELS)
+_MARKDOWN_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?")   # |---|:--:|
+_HEADING_MARK = re.compile(r"#+\s*")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_BYTE_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+# --- Public entry points --------------------------------------------------------
+
+def ingest(path: str | os.PathLike[str]) -> Report:
+    """Read one raw report file; see `parse`."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise IngestError(Problem(path.name, 0, f"cannot read the file: {e.strerror}",
+                                  "check the path and its permissions")) from e
+    return parse(data, path.name)
+
+
+def parse(data: bytes, source_file: str) -> Report:
+    """The report in ``data``, the bytes of the raw file named ``source_file``.
+
+    Raises `IngestError` for input that is not a readable report table; problems that
+    do not stop ingest (a declared count that disagrees) are in ``Report.warnings``.
+    """
+    name = PurePath(source_file).name
+    text, encoding = _decode(data, name)
+    lines = [(number, line.replace("｜", "|"))
+             for number, line in enumerate(_LINE_BREAK.split(text), start=1)]
+    lines = [(n, line) for n, line in lines
+             if line.strip() and not _MARKDOWN_RULE.fullmatch(line.strip())]
+    header = _find_header(lines, name)
+    title, title_line = _title(lines[:header.first_index]) or ("", header.line)
+    rows = _rows(lines[header.last_index + 1:], header)
+    categories, tasks = _records(rows, header, name)
+    meta = _title_metadata(title)
+    warnings = []
+    declared = meta["declared_items"]
+    if declared is not None and declared != len(categories):
+        warnings.append(Problem(
+            name, title_line,
+            f"the title declares {declared} items but {len(categories)} categories were found",
+            "check the count in the title and the category rows (一、二、…)"))
+    return Report(
+        report_id=PurePath(name).stem, source_file=name, title=title, **meta,
+        encoding=encoding, sha256=hashlib.sha256(data).hexdigest(),
+        categories=tuple(categories), tasks=tuple(tasks), warnings=tuple(warnings))
+
+
+# --- Step 1: bytes → text ---------------------------------------------------------
+
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise IngestError(Problem(
+            name, _line_at(data, nul), "a NUL byte: this is a binary file (or UTF-16), not a text table",
+            "save the report as a UTF-8 text file with the table's cells separated by |"))
+    if len(data) > MAX_LINE_BYTES:
+        _refuse_long_lines(data, name)
+    encodings = ("utf-8-sig",) if data.startswith(codecs.BOM_UTF8) else ("utf-8", "gb18030")
+    failures = []
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as e:
+            failures.append(e)
+            continue
+        if not text.strip():
+            raise IngestError(Problem(name, 0, "the file is empty",
+                                      "export the report table again; there is nothing to ingest"))
+        return text, encoding
+    furthest = max(failures, key=lambda e: e.start)    # nearest to the real fault
+    raise IngestError(Problem(
+        name, _line_at(data, furthest.start), f"undecodable bytes (tried {', '.join(encodings)})",
+        "re-save the file as UTF-8; a file mixing encodings must be converted by hand"))
+
+
+def _refuse_long_lines(data: bytes, name: str) -> None:
+    """Scan line lengths on the bytes: no copy, time linear in the size."""
+    start, number = 0, 1
+    for brk in chain(_BYTE_LINE_BREAK.finditer(data), [None]):
+        end = len(data) if brk is None else brk.start()
+        if end - start > MAX_LINE_BYTES:
+            raise IngestError(Problem(
+                name, number, f"the line is {end - start:,} bytes long, over the 1 MiB limit",
+                "this is not a report table; put each cell or each row on its own line"))
+        if brk is not None:
+            start, number = brk.end(), number + 1
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    return 1 + len(_BYTE_LINE_BREAK.findall(data, 0, offset))
+
+
+# --- Step 2: text → rows of cells -------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Cell:
+    text: str
+    line_start: int
+    line_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    first_index: int                   # into the non-blank lines
+    last_index: int
+    line: int                          # source line of the first header cell
+    columns: tuple[str | None, ...]    # a task row's columns, in order (None: ignored)
+    labels: tuple[str, ...]            # their header cells as written, for messages
+    row_per_line: bool
+    leading_pipe: bool                 # each row or cell opens with |
+    trailing_pipe: bool                # each row or cell closes with |
+
+
+def _find_header(lines: list[tuple[int, str]], name: str) -> _Header:
+    for i, (number, line) in enumerate(lines):
+        leading, trailing = line.lstrip().startswith("|"), line.rstrip().endswith("|")
+        cells = _split(line, leading, trailing)
+        columns = [_column_of(cell) for cell in cells]
+        if len(cells) > 1 and REQUIRED_COLUMNS <= set(columns):
+            return _Header(i, i, number, tuple(columns), tuple(cells), row_per_line=True,
+                           leading_pipe=leading, trailing_pipe=trailing)
+        if len(cells) == 1 and columns[0] in ("category", "task_no"):
+            run: dict[str, str] = {}             # column → label, one cell per line
+            for _, following in lines[i:]:
+                label = _split(following, False, True)
+                column = _column_of(label[0]) if len(label) == 1 else None
+                if column is None or column in run:
+                    break
+                run[column] = label[0]
+            if REQUIRED_COLUMNS <= run.keys():
+                end = i + len(run) - 1
+                run.pop("category", None)        # merged in task rows: categories have rows of their own
+                return _Header(i, end, number, tuple(run), tuple(run.values()), row_per_line=False,
+                               leading_pipe=False, trailing_pipe=True)
+    raise IngestError(Problem(
+        name, 0, "no table header found",
+        "the table needs a header with the labels 编号, 工作任务, …工作情况 and 牵头单位 "
+        "(traditional 編號, 工作任務, …工作情況, 牽頭單位 work too)"))
+
+
+def _column_of(cell: str) -> str | None:
+    if len(cell) <= MAX_LABEL_CHARS:
+        for column, label in _HEADER_LABELS:
+            if label.fullmatch(cell):
+                return column
+    return None
+
+
+def _split(line: str, leading_pipe: bool, trailing_pipe: bool) -> list[str]:
+    body = line.strip()
+    if trailing_pipe and body.endswith("|"):
+        body = body[:-1]
+    if leading_pipe and body.startswith("|"):
+        body = body[1:]
+    return [cell.strip() for cell in body.split("|")]
+
+
+def _rows(lines: list[tuple[int, str]], header: _Header) -> list[list[_Cell]]:
+    logical = _join_continued(lines) if header.trailing_pipe else [(l, n, n) for n, l in lines]
+    split = [[_Cell(text, start, end) for text in _split(line, header.leading_pipe, header.trailing_pipe)]
+             for line, start, end in logical]
+    if header.row_per_line:
+        return split
+    return _group_cells([cell for cells in split for cell in cells], header)
+
+
+def _join_continued(lines: list[tuple[int, str]]) -> list[tuple[str, int, int]]:
+    """Join a line that does not end in | with the lines after it, with no separator
+    and without the whitespace around the break: the break was layout, not text."""
+    logical, pending = [], []
+    for number, line in lines:
+        pending.append((number, line.strip()))
+        if pending[-1][1].endswith("|"):
+            logical.append(("".join(l for _, l in pending), pending[0][0], number))
+            pending = []
+    if pending:
+        logical.append(("".join(l for _, l in pending), pending[0][0], pending[-1][0]))
+    return logical
+
+
+def _group_cells(cells: list[_Cell], header: _Header) -> list[list[_Cell]]:
+    """Cells one per line → rows: a category cell alone, else one cell per column.
+
+    A row ends early at a category cell, or at the next task's number (this number + 1)
+    where 编号 comes first, so a missing cell is reported on its own row."""
+    rows, i, width = [], 0, len(header.columns)
+    while i < len(cells):
+        row = [cells[i]]
+        i += 1
+        if not _category(row[0].text):
+            number = _task_no(row[0].text) if header.columns[0] == "task_no" else None
+            while len(row) < width and i < len(cells) and not (
+                    _category(cells[i].text)
+                    or (number is not None and _task_no(cells[i].text) == number + 1)):
+                row.append(cells[i])
+                i += 1
+        rows.append(row)
+    return rows
+
+
+# --- Step 3: rows → categories and tasks ------------------------------------------
+
+def _records(rows: list[list[_Cell]], header: _Header,
+             name: str) -> tuple[list[Category], list[Task]]:
+    categories: list[Category] = []
+    first_task: list[int] = []                  # per category, the index of its first task
+    category_cell = ""                          # the current category's cell as written
+    tasks: list[Task] = []
+    width = len(header.columns)
+
+    def refuse(line: int, message: str, hint: str) -> IngestError:
+        return IngestError(Problem(name, line, message, hint))
+
+    def start_category(cell: _Cell) -> None:
+        nonlocal category_cell
+        m = _category(cell.text)
+        if m is None:
+            raise refuse(cell.line_start, f"the category {cell.text!r} has no ordinal",
+                         "start each category with its number: 一、 二、 … or （一） or 1、")
+        categories.append(Category(_category_no(m), cell.text[m.start("name"):], cell.line_start))
+        first_task.append(len(tasks))
+        category_cell = cell.text
+
+    for row in rows:
+        if _category(row[0].text) and not any(c.text for c in row[1:]):
+            start_category(row[0])
+            continue
+        if not any(c.text for c in row):
+            continue                                  # a spacer row | | | |
+        if len(row) < width or any(c.text for c in row[width:]):
+            number = _task_no(row[0].text)
+            empty = "nothing between two pipes" if header.row_per_line else "a line holding only |"
+            raise refuse(
+                row[0].line_start,
+                f"{'the task row' if number is None else f'task {number}'} has {len(row)} "
+                f"cell{'s' * (len(row) != 1)} but the header has {width}: {' | '.join(header.labels)}",
+                f"add the missing cell (an empty cell is {empty}) or remove the stray |"
+                if len(row) < width else "remove the stray | or add its column to the header")
+        cell = {column: c for column, c in zip(header.columns, row) if column}
+        if "category" in cell and cell["category"].text not in ("", category_cell):
+            start_category(cell["category"])
+        number = _task_no(cell["task_no"].text)
+        line = cell["task_no"].line_start
+        if number is None:
+            hint = "write 编号 in digits (1, 2, 3 …)"
+            if not header.row_per_line:
+                hint += "; if the row above lacks a cell, add it (a line holding only | is an empty cell)"
+            raise refuse(line, f"the task number {cell['task_no'].text!r} is not a whole number", hint)
+        if not categories:
+            raise refuse(line, f"task {number} comes before any category",
+                         "add a category row such as 一、… above it")
+        if tasks and number <= tasks[-1].task_no:
+            previous = tasks[-1]
+            repeats = "repeats" if number == previous.task_no else "is lower than"
+            raise refuse(line, f"task number {number} {repeats} the one before it "
+                               f"({previous.task_no}, line {previous.line_start})",
+                         "number the tasks in increasing order without repeats")
+        tasks.append(Task(
+            category_no=categories[-1].category_no, category=categories[-1].name, task_no=number,
+            task=cell["task"].text, status=cell["status"].text,
+            lead_units=tuple(u for u in _LEAD_UNIT_SPLIT.split(cell["lead_units"].text) if u),
+            line_start=row[0].line_start, line_end=row[-1].line_end))
+
+    if not tasks:
+        raise refuse(header.line, "no task rows below the header", "add the table's rows under the header")
+    for category, first, following in zip(categories, first_task, [*first_task[1:], len(tasks)]):
+        if first == following:
+            raise refuse(category.line, f"category {category.category_no} ({category.name}) has no tasks",
+                         "add its task rows below it or delete the category row")
+    return categories, tasks
+
+
+def _category(text: str) -> re.Match[str] | None:
+    return _CATEGORY.fullmatch(_ascii(text))
+
+
+def _task_no(text: str) -> int | None:
+    text = _ascii(text)
+    return int(text) if _TASK_NO.fullmatch(text) else None
+
+
+def _category_no(m: re.Match[str]) -> int:
+    if m["arabic"]:
+        return int(m["arabic"])
+    return _chinese_int(m["ordinal"] or m["bracketed"])
+
+
+# --- Title metadata -----------------------------------------------------------------
+
+def _title(lines: list[tuple[int, str]]) -> tuple[str, int] | None:
+    """The lines above the header, without heading marks and pipes, joined as one."""
+    if not lines:
+        return None
+    parts = [cell for _, line in lines
+             for cell in _split(_HEADING_MARK.sub("", line.strip(), count=1), True, True) if cell]
+    return "".join(parts), lines[0][0]
+
+
+def _title_metadata(title: str) -> dict[str, object]:
+    text = _ascii(title)
+    region = _REGION_BEFORE_YEAR.match(text) or _REGION_LEADING.match(text)
+    year = _YEAR_IN_TITLE.search(text)
+    declared = _DECLARED_COUNT.search(text)
+    months = _period(text)
+    return {
+        "region": region and title[region.start("region"):region.end("region")],
+        "year": year and int(year["year"]),
+        "period_start_month": months and months[0],
+        "period_end_month": months and months[1],
+        "declared_items": declared and _number(declared["count"]),
+    }
+
+
+def _period(text: str) -> tuple[int, int] | None:
+    if m := _PERIOD_RANGE.search(text):
+        months = (_number(m["start"]), _number(m["end"]))
+    elif m := _PERIOD_UNTIL.search(text):
+        months = (1, _number(m["end"]))
+    elif m := _PERIOD_WORD.search(text):
+        months = PERIOD_WORDS[m[0]]
+    elif _WHOLE_YEAR.search(text):
+        months = (1, 12)
+    else:
+        return None
+    return months if 1 <= months[0] <= months[1] <= 12 else None
+
+
+def _number(text: str) -> int:
+    return int(text) if text.isascii() else _chinese_int(text)
+
+
+def _chinese_int(text: str) -> int:
+    """一 → 1, 十二 → 12, 二十一 → 21, 一百零五 → 105."""
+    total, digit = 0, 0
+    for ch in text:
+        if ch in CHINESE_UNITS:
+            total += (digit or 1) * CHINESE_UNITS[ch]
+            digit = 0
+        else:
+            digit = CHINESE_DIGITS[ch]
+    return total + digit
+
+
+def _ascii(text: str) -> str:
+    return text.translate(_FULLWIDTH_DIGITS)

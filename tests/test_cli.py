@@ -1,0 +1,135 @@
+"""The CLI end to end, called as ``main([...])`` from another working directory."""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.cli import main
+
+SEED = Path(__file__).resolve().parent.parent / "raw" / "linyi_2021_01-09.txt"
+ERROR_LINE = re.compile(r"^Error: .+:\d+: .+ — .+$")
+
+
+@pytest.fixture()
+def elsewhere(tmp_path, monkeypatch):
+    """Run from an unrelated, empty working directory and check it stays empty."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    yield cwd
+    assert list(cwd.iterdir()) == [], "a run wrote into the working directory"
+
+
+@pytest.fixture()
+def raw(tmp_path):
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    (folder / SEED.name).write_bytes(SEED.read_bytes())
+    return folder
+
+
+def run(*args: str) -> int:
+    return main(["run", *map(str, args)])
+
+
+def test_seed_run_writes_all_tables_and_passes(elsewhere, raw, tmp_path, capsys):
+    out = tmp_path / "out"
+    before = hashlib.sha256((raw / SEED.name).read_bytes()).hexdigest()
+    assert run(raw, "--out", out) == 0
+    for table in ("reports", "tasks", "facts"):
+        assert (out / table / f"{SEED.stem}.parquet").is_file()
+    tasks = pd.read_parquet(out / "tasks")
+    assert len(tasks) == 59
+    assert hashlib.sha256((raw / SEED.name).read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in raw.iterdir()) == [SEED.name]
+    assert "Error:" not in capsys.readouterr().err
+
+
+def test_rerun_with_nothing_new_says_so(elsewhere, raw, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(raw, "--out", out) == 0
+    mtime = (out / "facts" / f"{SEED.stem}.parquet").stat().st_mtime_ns
+    capsys.readouterr()
+    assert run(raw, "--out", out) == 0
+    assert "nothing to do" in capsys.readouterr().err
+    assert (out / "facts" / f"{SEED.stem}.parquet").stat().st_mtime_ns == mtime
+
+
+@pytest.mark.parametrize("args, message", [
+    pytest.param(["does-not-exist"], "no such file or folder", id="missing-path"),
+    pytest.param(["EMPTY"], "no *.txt or *.md reports found", id="empty-folder"),
+    pytest.param(["--jobs", "0"], "at least 1", id="bad-jobs"),
+    pytest.param(["--fail-on", "sometimes"], "invalid choice", id="bad-fail-on"),
+])
+def test_usage_errors_exit_2(elsewhere, tmp_path, capsys, args, message):
+    (tmp_path / "EMPTY").mkdir()
+    args = [str(tmp_path / a) if a in ("does-not-exist", "EMPTY") else a for a in args]
+    assert run(*args, "--out", tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_help_documents_exit_statuses(capsys):
+    assert main(["run", "--help"]) == 0
+    text = capsys.readouterr().out
+    for status in "01234":
+        assert re.search(rf"^\s+{status}\s+\S", text, re.M)
+
+
+def test_bad_report_is_refused_and_the_others_still_run(elsewhere, raw, tmp_path, capsys):
+    (raw / "broken.txt").write_text("这不是一个报表\n没有表头\n", encoding="utf-8")
+    (raw / "empty.md").write_bytes(b"")
+    out = tmp_path / "out"
+    assert run(raw, "--out", out) == 3
+    err = capsys.readouterr().err
+    refused = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert len(refused) == 2
+    assert all(ERROR_LINE.match(line) for line in refused), refused
+    assert any("broken.txt" in line for line in refused)
+    assert (out / "facts" / f"{SEED.stem}.parquet").is_file()
+    assert not (out / "facts" / "broken.parquet").exists()
+    assert "Traceback" not in err
+
+
+def test_two_inputs_with_the_same_report_id_are_refused(elsewhere, raw, tmp_path, capsys):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / SEED.name).write_bytes(SEED.read_bytes())
+    assert run(raw, other, "--out", tmp_path / "out") == 3
+    assert "rename one of the files" in capsys.readouterr().err
+
+
+def test_dot_files_are_skipped(elsewhere, raw, tmp_path):
+    hidden = raw / ".cache"
+    hidden.mkdir()
+    (hidden / "junk.txt").write_text("junk", encoding="utf-8")
+    (raw / ".notes.md").write_text("junk", encoding="utf-8")
+    assert run(raw, "--out", tmp_path / "out") == 0
+
+
+def test_second_run_on_a_locked_out_dir_exits_4(elsewhere, raw, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".lock", "w") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert run(raw, "--out", out) == 4
+    err = capsys.readouterr().err
+    assert err.startswith("Error:") and str(out) in err
+    assert not (out / "facts").exists()
+
+
+def test_jobs_2_gives_the_same_tables_as_jobs_1(elsewhere, raw, tmp_path):
+    second = raw / "linyi_copy.txt"
+    second.write_bytes(SEED.read_bytes())
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert run(raw, "--out", one) == 0
+    assert run(raw, "--out", two, "--jobs", "2") == 0
+    for table in ("reports", "tasks", "facts"):
+        for f in (one / table).glob("*.parquet"):
+            assert f.read_bytes() == (two / table / f.name).read_bytes()

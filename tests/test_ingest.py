@@ -1,0 +1,482 @@
+"""Ingest: the seed's facts, every layout / encoding / line ending built from the seed,
+bad input with its message, title metadata, and random reports parsed back unchanged."""
+from __future__ import annotations
+
+import json
+import re
+import time
+import tracemalloc
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from pipeline.ingest import IngestError, ingest, parse
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEED = FIXTURES / "linyi_2021_01-09.txt"
+SEED_LINES = SEED.read_text("utf-8").split("\n")       # SEED_LINES[n - 1] is line n
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+CATEGORY_CELL = re.compile(r"[一二三四五六七八九十]+、")
+
+
+# --- A report as a table, and the layouts it can be written in ---------------------
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    header: tuple[str, ...]            # 类别, 编号, 工作任务, …工作情况, 牵头单位
+    rows: tuple[str | tuple[str, ...], ...]   # a category cell, or a task's four cells
+
+
+def seed_table() -> Table:
+    """The seed read without the code under test: one cell per line, ' |' at the end."""
+    cells = [line.removesuffix(" |") for line in SEED_LINES]
+    rows, rest = [], cells[6:]
+    while rest:
+        if CATEGORY_CELL.match(rest[0]):
+            rows.append(rest.pop(0))
+        else:
+            rows.append(tuple(rest[:4]))
+            del rest[:4]
+    return Table(cells[0], tuple(cells[1:6]), tuple(rows))
+
+
+def wrapped(cell: str, width: int) -> str:
+    """A long cell broken over lines without a pipe, as a PDF export does (never next
+    to a space: whitespace around a break is layout and is dropped)."""
+    if not width or re.search(r"\s", cell):
+        return cell
+    return "\n".join(cell[i:i + width] for i in range(0, len(cell), width)) or cell
+
+
+def cells_per_line(t: Table, *, category_header: bool = True, wrap: int = 0) -> str:
+    header = t.header if category_header else t.header[1:]
+    cells = [t.title, *header]
+    for row in t.rows:
+        cells += [row] if isinstance(row, str) else row
+    return "\n".join(f"{wrapped(c, wrap)} |" if c else "|" for c in cells)
+
+
+def rows_per_line(t: Table, *, outer: bool = True, padded_categories: bool = False,
+                  category_column: bool = False, markdown: bool = False, wrap: int = 0) -> str:
+    width = len(t.header) if category_column else len(t.header) - 1
+
+    def row(cells) -> str:
+        body = " | ".join(cells)
+        return f"| {body} |" if outer or markdown else body
+
+    lines = [f"# {t.title}", ""] if markdown else [t.title]
+    lines.append(row(t.header if category_column else t.header[1:]))
+    if markdown:
+        lines.append(row(["---"] * width))
+    category = None
+    for r in t.rows:
+        if isinstance(r, str):
+            category = r
+            if not category_column:
+                lines.append(row([r] + [""] * (width - 1) if padded_categories else [r]))
+            continue
+        number, task, status, lead = r
+        cells = [number, wrapped(task, wrap), wrapped(status, wrap), lead]
+        if category_column:
+            cells.insert(0, category or "")
+            category = None            # merged: the column is empty below the first row
+        lines.append(row(cells))
+    return "\n".join(lines)
+
+
+LAYOUTS = {
+    "cells": cells_per_line,
+    "cells-without-category-header": lambda t: cells_per_line(t, category_header=False),
+    "cells-wrapped": lambda t: cells_per_line(t, wrap=9),
+    "rows-outer-pipes": rows_per_line,
+    "rows-no-outer-pipes": lambda t: rows_per_line(t, outer=False),
+    "rows-padded-categories": lambda t: rows_per_line(t, padded_categories=True),
+    "rows-no-outer-pipes-padded": lambda t: rows_per_line(t, outer=False, padded_categories=True),
+    "rows-wrapped": lambda t: rows_per_line(t, wrap=9),
+    "rows-category-column": lambda t: rows_per_line(t, category_column=True),
+    "markdown": lambda t: rows_per_line(t, markdown=True),
+}
+
+
+def traditional(t: Table) -> Table:
+    return replace(t, title="臨沂市2021年度20項重點民生實事推進情況表(1-9月份)",
+                   header=("類別", "編號", "工作任務", "1-9月份工作情況", "牽頭單位"))
+
+
+def relabelled(status: str, lead: str):
+    return lambda t: replace(t, header=(t.header[0], t.header[1], t.header[2], status, lead))
+
+
+def fullwidth_digits(t: Table) -> Table:
+    return Table(t.title.translate(FULLWIDTH), t.header,
+                 tuple(r.translate(FULLWIDTH) if isinstance(r, str)
+                       else tuple(c.translate(FULLWIDTH) for c in r) for r in t.rows))
+
+
+def utf8(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+def same(t: Table) -> Table:
+    return t
+
+
+# (change to the table, text → bytes, encoding ingest must detect)
+VARIANTS = [
+    pytest.param(same, utf8, "utf-8", id="utf-8-lf"),
+    pytest.param(same, lambda s: s.encode("utf-8-sig"), "utf-8-sig", id="utf-8-bom"),
+    pytest.param(same, lambda s: s.encode("gb18030"), "gb18030", id="gb18030"),
+    pytest.param(same, lambda s: s.encode("gbk"), "gb18030", id="gbk"),
+    pytest.param(same, lambda s: utf8(s.replace("\n", "\r\n")), "utf-8", id="crlf"),
+    pytest.param(same, lambda s: utf8(s.replace("\n", "\r")), "utf-8", id="cr"),
+    pytest.param(same, lambda s: s.replace("\n", "\r\n").encode("gb18030"), "gb18030", id="gb18030-crlf"),
+    pytest.param(same, lambda s: utf8(s.replace("\n", "\n\n \t\n") + "\n\n"), "utf-8", id="blank-lines"),
+    pytest.param(same, lambda s: utf8("\n".join(f"  {l}\t " for l in s.split("\n"))), "utf-8",
+                 id="indented"),
+    pytest.param(same, lambda s: utf8(s.replace("|", "｜")), "utf-8", id="fullwidth-pipes"),
+    pytest.param(fullwidth_digits, utf8, "utf-8", id="fullwidth-digits"),
+    pytest.param(traditional, utf8, "utf-8", id="traditional"),
+    pytest.param(traditional, lambda s: s.encode("gb18030"), "gb18030", id="traditional-gb18030"),
+    pytest.param(relabelled("1至6月份进展情况", "責任單位"), utf8, "utf-8", id="labels-1至6月份进展情况"),
+    pytest.param(relabelled("截至9月底完成情况", "责任单位"), utf8, "utf-8", id="labels-截至9月底完成情况"),
+    pytest.param(relabelled("全年完成情况", "牵头单位"), utf8, "utf-8", id="labels-全年完成情况"),
+    pytest.param(relabelled("工作进展", "牵头单位"), utf8, "utf-8", id="labels-工作进展"),
+    pytest.param(relabelled("完成情况", "责任单位"), utf8, "utf-8", id="labels-完成情况"),
+]
+
+
+def content(report):
+    """What must survive any layout, encoding or line ending."""
+    return ([(c.category_no, c.name) for c in report.categories],
+            [(t.category_no, t.category, t.task_no, t.task, t.status, t.lead_units)
+             for t in report.tasks])
+
+
+SEED_REPORT = ingest(SEED)
+
+
+# --- The seed -----------------------------------------------------------------------
+
+def test_seed_facts():
+    r = SEED_REPORT
+    assert (r.report_id, r.source_file, r.encoding) == ("linyi_2021_01-09", SEED.name, "utf-8")
+    assert r.title == "临沂市2021年度20项重点民生实事推进情况表(1-9月份)"
+    assert (r.region, r.year, r.period_start_month, r.period_end_month, r.declared_items) == (
+        "临沂市", 2021, 1, 9, 20)
+    assert len(r.categories) == 20 and [c.category_no for c in r.categories] == list(range(1, 21))
+    assert r.categories[0].name == "加强特殊困难群体关爱服务保障" and r.categories[0].line == 7
+    assert [t.task_no for t in r.tasks] == list(range(1, 60))
+    assert r.tasks[15].lead_units == ("市发改委", "市教育局")
+    assert (r.tasks[0].line_start, r.tasks[0].line_end) == (8, 11)
+    assert (r.tasks[-1].line_start, r.tasks[-1].line_end) == (259, 262)
+    assert r.tasks[-1].category_no == 20 and r.tasks[-1].category == "强化民生资金保障"
+    assert r.warnings == ()
+    assert len(r.sha256) == 64 and r.sha256 == parse(SEED.read_bytes(), SEED.name).sha256
+
+
+def test_seed_cells_equal_the_gold_cell_texts():
+    tasks = {t.task_no: t for t in SEED_REPORT.tasks}
+    expected = [json.loads(line) for line in (FIXTURES / "linyi_2021_01-09.cells.jsonl").open(encoding="utf-8")]
+    assert len(expected) == 2 * 59
+    assert [getattr(tasks[c["task_no"]], c["field"]) for c in expected] == [c["text"] for c in expected]
+
+
+def test_seed_parses_in_a_few_milliseconds():
+    data = SEED.read_bytes()
+    start = time.perf_counter()
+    for _ in range(50):
+        parse(data, SEED.name)
+    assert (time.perf_counter() - start) / 50 < 0.02
+
+
+# --- Every layout × encoding / line ending / labels, built from the seed ---------------
+
+@pytest.mark.parametrize("change, encode, encoding", VARIANTS)
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_layouts_and_encodings_give_the_seed_tasks(layout, change, encode, encoding):
+    table = change(seed_table())
+    data = encode(layout(table))
+    report = parse(data, SEED.name)
+    expected = content(SEED_REPORT)
+    if change is fullwidth_digits:     # cell text keeps its full-width digits; numbers are ints
+        expected = ([(no, name.translate(FULLWIDTH)) for no, name in expected[0]],
+                    [(c, category.translate(FULLWIDTH), no, task.translate(FULLWIDTH),
+                      status.translate(FULLWIDTH), tuple(u.translate(FULLWIDTH) for u in units))
+                     for c, category, no, task, status, units in expected[1]])
+    assert content(report) == expected
+    assert report.encoding == encoding
+    assert (report.year, report.period_start_month, report.period_end_month, report.declared_items) == (
+        2021, 1, 9, 20)
+    assert report.region in ("临沂市", "臨沂市")
+    assert report.title == table.title
+    # each task's source lines hold its texts (wrapped ones joined with no separator)
+    lines = re.split(r"\r\n|\r|\n", data.decode(encoding))
+    for t in report.tasks:
+        source = re.sub(r"\s", "", "".join(lines[t.line_start - 1:t.line_end]))
+        assert re.sub(r"\s", "", t.task) in source and re.sub(r"\s", "", t.status) in source
+
+
+@pytest.mark.parametrize("encode", [
+    pytest.param(lambda s: s.encode("utf-8-sig"), id="utf-8-bom"),
+    pytest.param(lambda s: s.encode("gb18030"), id="gb18030"),
+    pytest.param(lambda s: utf8(s.replace("\n", "\r\n")), id="crlf"),
+    pytest.param(lambda s: utf8(s.replace("\n", "\r")), id="cr"),
+    pytest.param(lambda s: utf8(s.replace("|", "｜")), id="fullwidth-pipes"),
+])
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_line_numbers_do_not_depend_on_encoding_or_line_ends(layout, encode):
+    text = layout(seed_table())
+    assert parse(encode(text), "r.txt").tasks == parse(utf8(text), "r.txt").tasks
+
+
+def test_row_layout_line_numbers():
+    report = parse(utf8(LAYOUTS["markdown"](seed_table())), "r.md")
+    # title, blank, header, rule, category 一, task 1 …
+    assert [(t.line_start, t.line_end) for t in report.tasks[:2]] == [(6, 6), (7, 7)]
+    assert report.categories[1].line == 12       # after tasks 1–6
+
+
+def test_an_empty_cell_is_a_line_holding_only_the_pipe():
+    lines = SEED_LINES.copy()
+    lines[9] = "|"                       # task 1's status
+    report = parse(utf8("\n".join(lines)), "r.txt")
+    assert report.tasks[0].status == "" and report.tasks[0].lead_units == ("市民政局",)
+    assert content(report)[1][1:] == content(SEED_REPORT)[1][1:]
+
+
+@pytest.mark.parametrize("cell, units", [
+    ("市发改委 市教育局", ("市发改委", "市教育局")),
+    ("市发改委、市教育局", ("市发改委", "市教育局")),
+    ("市发改委,市教育局，市财政局", ("市发改委", "市教育局", "市财政局")),
+    ("市发改委/市教育局", ("市发改委", "市教育局")),
+    ("市发改委　、 市教育局 ", ("市发改委", "市教育局")),
+    ("", ()),
+])
+def test_lead_units_split(cell, units):
+    lines = SEED_LINES.copy()
+    lines[10] = f"{cell} |" if cell else "|"
+    assert parse(utf8("\n".join(lines)), "r.txt").tasks[0].lead_units == units
+
+
+@pytest.mark.parametrize("cell, number, name", [
+    ("一、加强关爱", 1, "加强关爱"),
+    ("二十、资金保障", 20, "资金保障"),
+    ("二十一、新类别", 21, "新类别"),
+    ("十、 空格之后", 10, "空格之后"),
+    ("（三）括号序号", 3, "括号序号"),
+    ("(四)半角括号", 4, "半角括号"),
+    ("5、阿拉伯序号", 5, "阿拉伯序号"),
+    ("６、全角序号", 6, "全角序号"),
+])
+def test_category_ordinals(cell, number, name):
+    lines = SEED_LINES.copy()
+    lines[6] = f"{cell} |"
+    category = parse(utf8("\n".join(lines)), "r.txt").categories[0]
+    assert (category.category_no, category.name, category.line) == (number, name, 7)
+
+
+# --- Title metadata -------------------------------------------------------------------
+
+@pytest.mark.parametrize("title, region, year, months, declared", [
+    ("临沂市2021年度20项重点民生实事推进情况表(1-9月份)", "临沂市", 2021, (1, 9), 20),
+    ("福建省2021年为民办实事项目进展情况（1-11月）", "福建省", 2021, (1, 11), None),
+    ("万州区2021年重点民生实事1至6月进展情况", "万州区", 2021, (1, 6), None),
+    ("某某市2021年民生实事1—6月进展情况", "某某市", 2021, (1, 6), None),
+    ("某某县2021年十件民生实事上半年完成情况", "某某县", 2021, (1, 6), 10),
+    ("某某自治州2021年前三季度十大民生工程推进情况", "某某自治州", 2021, (1, 9), 10),
+    ("某某市2021年第一季度民生实事进展", "某某市", 2021, (1, 3), None),
+    ("某某市2021年一季度15件民生实事进展", "某某市", 2021, (1, 3), 15),
+    ("某某市2021年度民生实事完成情况", "某某市", 2021, (1, 12), None),
+    ("某某市2021年民生实事全年完成情况", "某某市", 2021, (1, 12), None),
+    ("某某市2021年民生实事截至9月底完成情况", "某某市", 2021, (1, 9), None),
+    ("某某市2021年民生实事推进情况", "某某市", 2021, (None, None), None),
+    ("臨沂市２０２１年度20項重點民生實事推進情況表(１-９月份)", "臨沂市", 2021, (1, 9), 20),
+    ("重庆市万州区2021年12件民生实事进展", "重庆市万州区", 2021, (None, None), 12),
+    ("某某市人民政府2021年民生实事(1-9月)", "某某市", 2021, (1, 9), None),
+    ("某某县民生实事推进情况(一至九月)", "某某县", None, (1, 9), None),
+    ("2021年民生实事推进情况(1-9月份)", None, 2021, (1, 9), None),
+])
+def test_title_metadata(title, region, year, months, declared):
+    table = replace(seed_table(), title=title)
+    report = parse(utf8(cells_per_line(table)), "r.txt")
+    assert report.title == title
+    assert (report.region, report.year, (report.period_start_month, report.period_end_month),
+            report.declared_items) == (region, year, months, declared)
+
+
+def test_markdown_heading_is_the_title():
+    report = parse(utf8(LAYOUTS["markdown"](seed_table())), "r.md")
+    assert report.title == SEED_REPORT.title and report.region == "临沂市"
+
+
+def test_declared_count_that_disagrees_is_a_warning():
+    lines = SEED_LINES.copy()
+    lines[0] = lines[0].replace("20项", "19项")
+    report = parse(utf8("\n".join(lines)), "r.txt")
+    assert len(report.tasks) == 59
+    [warning] = report.warnings
+    assert warning.line == 1 and "19" in warning.message and "20 categories" in warning.message
+    assert str(warning).startswith("r.txt:1: ")
+
+
+# --- Bad input ------------------------------------------------------------------------
+
+def seed_edited(edit) -> bytes:
+    lines = SEED_LINES.copy()
+    edit(lines)
+    return utf8("\n".join(lines))
+
+
+def line_of(cell: str) -> int:
+    return SEED_LINES.index(f"{cell} |") + 1
+
+
+def delete_line(n):
+    return lambda lines: lines.pop(n - 1)
+
+
+def set_line(n, text):
+    return lambda lines: lines.__setitem__(n - 1, text)
+
+
+def insert_line(n, text):
+    return lambda lines: lines.insert(n - 1, text)
+
+
+def bad_row_table() -> bytes:
+    text = LAYOUTS["rows-outer-pipes"](seed_table())
+    return utf8(text.replace("| 5 | 提高退役军人优抚对象待遇 |", "| 5 |"))
+
+
+def extra_cell_table() -> bytes:
+    text = LAYOUTS["rows-outer-pipes"](seed_table())
+    return utf8(text.replace("| 5 | 提高退役军人优抚对象待遇 |", "| 5 | 提高退役军人优抚对象待遇 | 多余 |"))
+
+
+BAD_INPUTS = [
+    pytest.param(b"", 0, "the file is empty", id="empty"),
+    pytest.param(b" \n\r\n\t\n", 0, "the file is empty", id="blank-only"),
+    pytest.param(b"\xef\xbb\xbf\n", 0, "the file is empty", id="bom-only"),
+    pytest.param(seed_edited(set_line(5, "1-9月份工作\x00情况 |")), 5, "NUL byte", id="binary"),
+    pytest.param(SEED.read_text("utf-8").encode("utf-16"), 1, "NUL byte", id="utf-16"),
+    pytest.param(SEED.read_bytes().replace("城乡低保".encode(), b"\xff\xfe", 1), 10,
+                 "undecodable bytes", id="undecodable-utf-8"),
+    pytest.param(SEED.read_text("utf-8").encode("gb18030").replace("城乡低保".encode("gb18030"), b"\xff", 1),
+                 10, "undecodable bytes", id="undecodable-gb18030"),
+    pytest.param(seed_edited(lambda lines: lines.__delitem__(slice(1, 6))), 0, "no table header",
+                 id="no-header"),
+    pytest.param(seed_edited(delete_line(line_of("5") + 2)), line_of("5"),
+                 "task 5 has 3 cells but the header has 4: 编号 | 工作任务 | 1-9月份工作情况 | 牵头单位",
+                 id="missing-cell"),
+    pytest.param(seed_edited(delete_line(line_of("59") + 3)), line_of("59"), "task 59 has 3 cells",
+                 id="missing-cell-at-end"),
+    pytest.param(bad_row_table(), 8, "task 5 has 3 cells", id="missing-cell-row-layout"),
+    pytest.param(extra_cell_table(), 8, "task 5 has 5 cells but the header has 4", id="extra-cell-row-layout"),
+    pytest.param(seed_edited(set_line(line_of("6"), "5 |")), line_of("6"),
+                 "task number 5 repeats the one before it (5, line", id="duplicate-task-number"),
+    pytest.param(seed_edited(set_line(line_of("7"), "3 |")), line_of("7"),
+                 "task number 3 is lower than the one before it (6, line", id="decreasing-task-number"),
+    pytest.param(seed_edited(set_line(line_of("3"), "三 |")), line_of("3"),
+                 "the task number '三' is not a whole number", id="non-integer-task-number"),
+    pytest.param(seed_edited(set_line(line_of("3"), "3a |")), line_of("3"),
+                 "the task number '3a' is not a whole number", id="non-integer-task-number-mixed"),
+    pytest.param(seed_edited(insert_line(33, "三、没有任务的类别 |")), 32,
+                 "category 2 (巩固拓展脱贫攻坚成果) has no tasks", id="category-without-tasks"),
+    pytest.param(seed_edited(lambda lines: lines.append("二十一、没有任务的类别 |")), 263,
+                 "category 21 (没有任务的类别) has no tasks", id="last-category-without-tasks"),
+    pytest.param(seed_edited(delete_line(7)), 7, "task 1 comes before any category",
+                 id="task-before-category"),
+    pytest.param(utf8("\n".join(SEED_LINES[:6])), 2, "no task rows below the header", id="header-only"),
+    pytest.param(seed_edited(insert_line(100, "甲" * 400_000 + " |")), 100, "over the 1 MiB limit",
+                 id="line-over-1-mib"),
+]
+
+
+@pytest.mark.parametrize("data, line, message", BAD_INPUTS)
+def test_bad_input_is_refused_with_line_and_message(data, line, message):
+    with pytest.raises(IngestError) as caught:
+        parse(data, "bad.txt")
+    problem = caught.value.problem
+    assert (problem.file, problem.line) == ("bad.txt", line)
+    assert message in problem.message
+    assert problem.hint
+    assert re.fullmatch(rf"bad\.txt:{line}: .+ — .+", str(caught.value), re.S)
+
+
+def test_a_long_line_is_refused_in_bounded_time_and_memory():
+    data = b"x" * (64 << 20)              # 64 MiB without a line break
+    tracemalloc.start()
+    start = time.perf_counter()
+    with pytest.raises(IngestError, match="over the 1 MiB limit"):
+        parse(data, "huge.txt")
+    elapsed = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert elapsed < 1.0 and peak < (1 << 20)
+
+
+def test_unreadable_path_is_refused(tmp_path):
+    with pytest.raises(IngestError) as caught:
+        ingest(tmp_path / "missing.txt")
+    assert caught.value.problem.line == 0 and caught.value.problem.file == "missing.txt"
+
+
+# --- Random reports in every layout parse back unchanged --------------------------------
+
+CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
+OTHER = st.sampled_from("0123456789０１２３４５６７８９，。；：？！“”（）《》%.-~·、")
+LOOKS_LIKE_CATEGORY = re.compile(r"[〇零一二两兩三四五六七八九十百0-9０-９]+\s*[^\w\s]|[(（]")
+
+
+def cell_text(min_size: int = 0, alphabet=st.one_of(CJK, OTHER)):
+    """Cell text that is not itself a task number or a category cell: in the
+    cell-per-line layout those start a new row."""
+    return st.text(alphabet, min_size=min_size, max_size=25).filter(
+        lambda s: not s.isdigit() and not LOOKS_LIKE_CATEGORY.match(s))
+
+
+LEAD_UNIT = st.builds(str.__add__, CJK, st.text(st.one_of(CJK, st.sampled_from("0123456789（）")), max_size=7))
+
+
+def chinese(n: int) -> str:
+    digits = "零一二三四五六七八九"
+    tens, ones = divmod(n, 10)
+    return (f"{'' if tens == 1 else digits[tens]}十" if tens else "") + (digits[ones] if ones else "")
+
+
+@st.composite
+def random_tables(draw):
+    rows, expected_categories, expected_tasks, number = [], [], [], 0
+    for category_no in range(1, draw(st.integers(1, 23)) + 1):
+        name = draw(cell_text(min_size=1))
+        rows.append(f"{chinese(category_no)}、{name}")
+        expected_categories.append((category_no, name))
+        for _ in range(draw(st.integers(1, 3))):
+            number += draw(st.integers(1, 3))
+            task, status = draw(cell_text()), draw(cell_text())
+            units = tuple(draw(st.lists(LEAD_UNIT, max_size=3)))
+            lead = draw(st.sampled_from(["、", " ", "，", ",", "/"])).join(units)
+            assume(not LOOKS_LIKE_CATEGORY.match(lead))
+            shown = str(number).translate(FULLWIDTH) if draw(st.booleans()) else str(number)
+            rows.append((shown, task, status, lead))
+            expected_tasks.append((category_no, name, number, task, status, units))
+    header = ("类别", "编号", "工作任务", "1-9月份工作情况", "牵头单位")
+    table = Table("某某市2021年度民生实事推进情况表(1-9月份)", header, tuple(rows))
+    return table, (expected_categories, expected_tasks)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+@settings(max_examples=40, deadline=None)
+@given(case=random_tables(), encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
+       newline=st.sampled_from(["\n", "\r\n", "\r"]))
+def test_random_reports_parse_back_unchanged(layout, case, encoding, newline):
+    table, expected = case
+    report = parse(layout(table).replace("\n", newline).encode(encoding), "random.txt")
+    assert content(report) == expected
+    assert report.encoding == encoding
+    assert (report.region, report.year, report.period_start_month, report.period_end_month) == (
+        "某某市", 2021, 1, 9)
