@@ -1,0 +1,274 @@
+"""The number grammar: where a cell writes a quantity, and what it is worth.
+
+The grammar is one ``re.VERBOSE`` pattern assembled from named fragments (digits,
+Chinese numerals, magnitudes, approximation markers, units), compiled once when this
+module is imported. Its vocabulary comes from the data files behind
+:func:`pipeline.extract.units.lexicon`; this module never touches jieba.
+
+Matching runs on a copy of the text with full-width digits and signs folded to
+ASCII one character for one, so every span found in the copy is a span of the
+original (``text[start:end]`` is the mention as written).
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import NamedTuple
+
+from .units import RATIO, dimension_of, lexicon
+
+_LEX = lexicon()
+
+# ２．４６％ → 2.46%, １，２３４ → 1,234: same length, so offsets carry over.
+_HALF_WIDTH = str.maketrans("０１２３４５６７８９．％‰，－～／", "0123456789.%‰,-~/")
+
+
+def _alternation(words) -> str:
+    """Longest first, so 人次 wins over 人 and 个百分点 over 个."""
+    return "|".join(re.escape(w.translate(_HALF_WIDTH)) for w in sorted(set(words), key=len, reverse=True))
+
+
+def _numeral_chars(kind: str) -> str:
+    return "".join(c for c, (_, k) in _LEX.numerals.items() if k == kind)
+
+
+_DIGIT, _SMALL, _BIG = _numeral_chars("digit"), _numeral_chars("small"), _numeral_chars("big")
+_TEN = "".join(c for c, (v, _) in _LEX.numerals.items() if v == 10)
+_UNIT_WORDS = set(_LEX.units) | _LEX.non_fact_units
+# A unit spelled with a magnitude character (千瓦, 百分点) is read as that unit, so
+# 5千瓦 is 5 千瓦 and not 5000 瓦.
+_MAGNITUDE_UNITS = [u for u in _UNIT_WORDS if u[0] in _SMALL + _BIG]
+_NOT_A_UNIT = rf"(?!{_alternation(_MAGNITUDE_UNITS)})" if _MAGNITUDE_UNITS else ""
+
+ARABIC = r"""
+    (?: [0-9]{1,3} (?: ,[0-9]{3} (?![0-9]) )+   # 1,234 — a separator is followed by exactly three digits
+      | [0-9]+ )                                 # 1234
+    (?: \.[0-9]+ )?                              # .83
+"""
+SMALL_MAGNITUDE = rf"(?: {_NOT_A_UNIT} [{_SMALL}] )"  # 十 百 千
+BIG_MAGNITUDE = rf"(?: {_NOT_A_UNIT} [{_BIG}] )"      # 万 亿
+# A section: digits with their 十 百 千, Arabic or Chinese.
+SECTION = rf"""
+    (?: {ARABIC} {SMALL_MAGNITUDE}*                    # 3  1.2  3千
+      | [{_TEN}{_DIGIT}] (?: [{_DIGIT}] | {SMALL_MAGNITUDE} )* )   # 十二  两千  五千零五
+"""
+# Sections joined by 万 / 亿; a magnitude may close the numeral (1.2万, 3千万, 10.83亿).
+# Sections and magnitudes alternate, so the pattern cannot backtrack exponentially.
+NUMERAL = rf"(?: {SECTION} (?: {BIG_MAGNITUDE}+ {SECTION} )* {BIG_MAGNITUDE}* )"
+_INSIDE_MARKERS = _LEX.markers("inside")
+INSIDE = _alternation(_INSIDE_MARKERS)
+# A numeral with an approximation marker inside: 2万4千余, 45多万, 十余.
+AMOUNT = rf"(?: {NUMERAL} (?: {INSIDE} )? {BIG_MAGNITUDE}* )"
+PLAIN_UNIT = _alternation(_UNIT_WORDS)
+# A unit, possibly a rate: 元/人/月, 元/人·年, 元/公里, 人/万人.
+UNIT = rf"(?: (?:{PLAIN_UNIT}) (?: [/·] {BIG_MAGNITUDE}? (?:{PLAIN_UNIT}) )* )"
+RANGE_TO = r"[-~—至到]"
+
+# Every quantity starts with a digit, a numeral, 百分之/千分之 or a marker: checking
+# that first lets the scan skip other characters cheaply.
+_FIRST = re.escape("".join(sorted(set("0123456789百千" + _DIGIT + _TEN)
+                                    | {m[0] for m in _LEX.markers("before")})))
+
+QUANTITY = re.compile(rf"""
+    (?=[{_FIRST}])
+    (?P<before> {_alternation(_LEX.markers("before"))} )?  # 超过35万人, 近3万人, 不足10%
+    (?:
+        (?P<per> 百分之 | 千分之 ) (?P<per_amount> {AMOUNT} )   # 百分之四十 → 40 %
+      | (?P<denominator> {NUMERAL} ) 分之 (?P<numerator> {NUMERAL} )  # 三分之一 → 0.333…
+      | (?: (?P<low> {AMOUNT} ) (?P<low_unit> {UNIT} )? {RANGE_TO} )?  # 3-  6%-  3至  (a range's low end)
+        (?P<amount> {AMOUNT} ) (?P<unit> {UNIT} )?               # 10.83亿元  2万4千余次  156万
+    )
+    (?P<after> {_alternation(_LEX.markers("after"))} )?    # 以上 以下 以内 左右
+""", re.VERBOSE)
+
+# A 以上/以下 followed by a noun it qualifies makes a threshold (10亿元以上项目), not a
+# fact; these characters instead continue the clause after a fact (达10亿元以上，…).
+_CLAUSE_GOES_ON = set("和及与并且均等")
+_THRESHOLD_MARKERS = {m for m, (pos, a) in _LEX.approx_markers.items()
+                      if pos == "after" and a != "about"}
+_ORDINAL = "第"
+_FIXED_TERM = re.compile("(?=[%s])(?:%s)" % (re.escape("".join({t[0] for t in _LEX.fixed_terms})),
+                                              _alternation(_LEX.fixed_terms)))
+_FIXED_REACH = max(map(len, _LEX.fixed_terms))
+
+_MONTH = r"(?: 1[0-2] | 0?[1-9] | 十[一二]? | [一二三四五六七八九] )"
+PERIOD = re.compile(rf"""
+    (?P<first> {_MONTH} ) 月?份? [-~—至到] (?P<last> {_MONTH} ) 月      # 1-8月份, 1至8月
+  | 截[至止] (?: [0-9]{{4}} 年 )? (?P<until> {_MONTH} ) 月             # 截至8月底, 截止2021年9月
+  | (?P<named> {_alternation(_LEX.periods)} )                         # 上半年, 前三季度
+""", re.VERBOSE)
+
+
+class Number(NamedTuple):
+    """One quantity the grammar found: a span of the text and what it is worth."""
+
+    start: int
+    end: int
+    value: float
+    value_high: float | None
+    unit: str
+    approx: str | None
+    dimension: str
+
+
+_TOKEN = re.compile(r"[0-9][0-9,]*(?:\.[0-9]+)?|.")
+
+
+def numeral_value(numeral: str) -> Decimal:
+    """The exact value of a numeral without markers: 2万4千 → 24000, 十二万五千 → 125000.
+
+    Arabic sections and Chinese digits mix freely; 万 and 亿 close a section and
+    multiply all before them (2万亿 → 2e12, 1亿2千万 → 120000000); digits in a row
+    read positionally (二〇二一 → 2021).
+    """
+    yi = wan = section = Decimal(0)
+    current: Decimal | None = None
+    after_digit = False
+    for token in _TOKEN.findall(numeral):
+        if token[0].isdigit():
+            current, after_digit = Decimal(token.replace(",", "")), False
+            continue
+        value, kind = _LEX.numerals[token]
+        if kind == "digit":
+            current = current * 10 + value if after_digit and current is not None else Decimal(value)
+            after_digit = True
+            continue
+        after_digit = False
+        if kind == "small":
+            section += (Decimal(1) if current is None else current) * value
+        elif value == 10_000:
+            wan = (wan + section + (current or 0)) * value
+            section = Decimal(0)
+        else:
+            yi = (yi + wan + section + (current or 0)) * value
+            wan = section = Decimal(0)
+        current = None
+    return yi + wan + section + (current or 0)
+
+
+def _read_amount(amount: str) -> tuple[Decimal, str | None]:
+    """Value and inside-marker approximation of an amount such as 45多万 or 十余."""
+    for marker in _INSIDE_MARKERS:
+        head, found, tail = amount.partition(marker)
+        if found and head:
+            return numeral_value(head + tail), _LEX.approx_markers[marker][1]
+    return numeral_value(amount), None
+
+
+def _trailing_magnitude(amount: str) -> int:
+    """The product of the magnitudes closing an amount: 5万 → 10000, 3千万 → 1e7."""
+    product = 1
+    for char in reversed(amount):
+        value, kind = _LEX.numerals.get(char, (0, "digit"))
+        if kind == "digit":
+            break
+        product *= value
+    return product
+
+
+def _has_magnitude(amount: str) -> bool:
+    return any(_LEX.numerals.get(c, (0, "digit"))[1] != "digit" for c in amount)
+
+
+def _inside_fixed_term(folded: str, start: int, end: int) -> bool:
+    lo = max(0, start - _FIXED_REACH)
+    return any(m.start() + lo < end and m.end() + lo > start
+               for m in _FIXED_TERM.finditer(folded[lo:end + _FIXED_REACH]))
+
+
+def _is_threshold(folded: str, after: str | None, end: int) -> bool:
+    if after not in _THRESHOLD_MARKERS or end >= len(folded):
+        return False
+    following = folded[end]
+    return "\u4e00" <= following <= "\u9fff" and following not in _CLAUSE_GOES_ON
+
+
+def _is_quantity(folded: str, m: re.Match) -> bool:
+    """Whether a grammar match is a fact rather than a date, rank, name or threshold."""
+    unit = m["unit"] or m["low_unit"] or ""
+    plain_unit = unit.partition("/")[0].partition("·")[0]
+    if plain_unit in _LEX.non_fact_units:
+        return False                                   # 2021年, 1-9月份, 65岁, 二级
+    if not (unit or m["per"] or m["numerator"] or any(c in _BIG for c in m["amount"])):
+        return False                                   # a bare number without 万/亿: 4D+, 5G, 10.31, 十分
+    start = m.start("per") if m["per"] else m.start() + len(m["before"] or "")
+    if start and (folded[start - 1] == _ORDINAL or folded[start - 1].isascii() and folded[start - 1].isalnum()):
+        return False                                   # 第五届, 第7位, G20
+    if m["amount"] == "一" and folded[m.end():m.end() + 1] == "一":
+        return False                                   # 一村一品, 一人一岗: an idiom, not a count
+    if _is_threshold(folded, m["after"], m.end()):
+        return False                                   # 10亿元以上项目, 65岁以上老年人
+    return not _inside_fixed_term(folded, m.start(), m.end())
+
+
+def _approx(m: re.Match, inside: str | None) -> str | None:
+    for marker in (m["before"], m["after"]):
+        if marker:
+            return _LEX.approx_markers[marker][1]
+    return inside
+
+
+def _number(m: re.Match) -> Number:
+    """Read a match the grammar found into value, range, unit and approximation."""
+    if m["per"]:
+        value, inside = _read_amount(m["per_amount"])
+        unit = "%" if m["per"] == "百分之" else "‰"
+        return Number(m.start(), m.end(), float(value), None, unit, _approx(m, inside), dimension_of(unit))
+    if m["numerator"]:
+        value = numeral_value(m["numerator"]) / numeral_value(m["denominator"])
+        return Number(m.start(), m.end(), float(value), None, "", _approx(m, None), RATIO)
+    value, inside = _read_amount(m["amount"])
+    high = None
+    if m["low"]:
+        low, low_inside = _read_amount(m["low"])
+        if not _has_magnitude(m["low"]):               # 3-5万元: the low end shares 万
+            low *= _trailing_magnitude(m["amount"])
+        value, high, inside = low, value, inside or low_inside
+    unit = m["unit"] or m["low_unit"] or ""
+    return Number(m.start(), m.end(), float(value), None if high is None else float(high),
+                  unit, _approx(m, inside), dimension_of(unit))
+
+
+def read_cell(text: str) -> tuple[list[Number], list[tuple[int, int, int]]]:
+    """:func:`find_numbers` and :func:`find_periods` of one text, folding it once."""
+    folded = text.translate(_HALF_WIDTH)
+    return _numbers(folded), _periods(folded)
+
+
+def find_numbers(text: str) -> list[Number]:
+    """Every quantity the text writes, in order, without dates, ranks, names and thresholds."""
+    return _numbers(text.translate(_HALF_WIDTH))
+
+
+def find_periods(text: str) -> list[tuple[int, int, int]]:
+    """The periods a cell gives for its figures: (end offset, first month, last month)."""
+    return _periods(text.translate(_HALF_WIDTH))
+
+
+def _numbers(folded: str) -> list[Number]:
+    numbers = []
+    for m in QUANTITY.finditer(folded):
+        if _is_quantity(folded, m):
+            try:
+                numbers.append(_number(m))
+            except ArithmeticError:                    # 零分之一: not a number we can give
+                continue
+    return numbers
+
+
+def _month(numeral: str) -> int:
+    return int(numeral_value(numeral))
+
+
+def _periods(folded: str) -> list[tuple[int, int, int]]:
+    periods = []
+    for m in PERIOD.finditer(folded):
+        if m["named"]:
+            first, last = _LEX.periods[m["named"]]
+        elif m["until"]:
+            first, last = 1, _month(m["until"])
+        else:
+            first, last = _month(m["first"]), _month(m["last"])
+        if 1 <= first <= last <= 12:
+            periods.append((m.end(), first, last))
+    return periods
