@@ -86,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from . import batch
     from .export import LockedError
+    from .validate import ValidationSetupError
 
     progress = _Progress()
     try:
@@ -100,6 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress.close()
         print(f"Error: {e}", file=sys.stderr)
         return 4
+    except ValidationSetupError as e:
+        progress.close()
+        print(f"Error: {e} — fix the suite file or point --expectations at a good folder",
+              file=sys.stderr)
+        return 2
     progress.close()
     for problem in result.warnings:
         print(f"Warning: {problem}", file=sys.stderr)

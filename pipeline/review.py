@@ -1,0 +1,186 @@
+"""Review pages: ``<out>/review/<report_id>.html``, one per report.
+
+The report's tasks as a table; each task and status text with its figures
+highlighted (hover shows value, unit, dimension, metric); failing figures in red with
+the names of the checks they failed. Pure string building (every piece of report text
+goes through ``html.escape``), inline CSS, no scripts, nothing loaded from the
+network; ``write_pages`` is the one function that writes.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .validate import Failure, ReportChecks, Validation
+
+CSS = """
+body{font:14px/1.55 "Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei","Microsoft YaHei",sans-serif;margin:1.5em;color:#222}
+h1{font-size:1.3em;margin:.2em 0}.meta{color:#555;margin:.2em 0 1em}
+.ok{color:#1a7f37;font-weight:bold}.bad{color:#c62828;font-weight:bold}.warn{color:#b26a00;font-weight:bold}
+table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:.35em .5em;vertical-align:top;text-align:left}
+th{background:#f3f4f6;position:sticky;top:0}tr.fail td{background:#fff5f5}td.no{text-align:right;white-space:nowrap}
+mark.fig{background:#fff3b0;border-bottom:2px solid #e0b000;padding:0 1px;border-radius:2px}
+mark.fig.failed{background:#ffd6d6;border-bottom:2px solid #c62828;color:#8b0000}
+mark.fig.warned{background:#ffe9c7;border-bottom:2px solid #b26a00}
+sup.chk{color:#c62828;font-size:.7em;margin-left:1px}sup.chk.w{color:#b26a00}
+.unplaced{color:#c62828;font-size:.85em;margin-top:.3em}.checks{font-size:.8em;color:#c62828}
+ul.failures{font-size:.9em}.legend{font-size:.85em;color:#555;margin:.5em 0 1em}
+"""
+
+
+def _num(v) -> str:
+    if v is None or v != v:
+        return "∅"
+    return format(int(v), ",") if float(v).is_integer() else format(v, ",.6g")
+
+
+def _figure_title(f: Mapping) -> str:
+    value = _num(f["value"])
+    if f.get("value_high") is not None and f["value_high"] == f["value_high"]:
+        value += "–" + _num(f["value_high"])
+    parts = [f"value: {value} {f.get('unit') or ''}".rstrip(),
+             f"dimension: {f.get('dimension') or '∅'}", f"metric: {f.get('metric') or '∅'}"]
+    if f.get("approx"):
+        parts.append(f"approx: {f['approx']}")
+    if f.get("failures"):
+        parts.append("FAILED: " + ", ".join(f["failures"]))
+    return " · ".join(parts)
+
+
+def _check_marks(names: Sequence[str], severities: Mapping[str, str]) -> str:
+    return "".join(f'<sup class="chk{" w" if severities.get(c) == "warning" else ""}">{escape(c)}</sup>'
+                   for c in names)
+
+
+def highlight(text: str | None, figures: Sequence[Mapping], severities: Mapping[str, str]) -> str:
+    """The cell text, escaped, with each figure wrapped in a <mark>; figures whose span
+    does not slice back to their mention (or overlaps another) are listed underneath."""
+    text = text or ""
+    out, pos, unplaced = [], 0, []
+    for f in sorted(figures, key=lambda f: (f["start"] if f["start"] is not None else -1, -(f["end"] or 0))):
+        s, e = f["start"], f["end"]
+        if s is None or e is None or not (pos <= s <= e <= len(text)) or text[s:e] != f["mention"]:
+            unplaced.append(f)
+            continue
+        fails = f.get("failures") or []
+        cls = "fig" + ((" failed" if any(severities.get(c) == "error" for c in fails) else " warned") if fails else "")
+        out.append(escape(text[pos:s]))
+        out.append(f'<mark class="{cls}" title="{escape(_figure_title(f))}">{escape(text[s:e])}</mark>'
+                   + _check_marks(fails, severities))
+        pos = e
+    out.append(escape(text[pos:]))
+    for f in unplaced:
+        out.append(f'<div class="unplaced" title="{escape(_figure_title(f))}">✗ not at [{f["start"]}:{f["end"]}]: '
+                   f'«{escape(str(f["mention"]))}»{_check_marks(f.get("failures") or [], severities)}</div>')
+    return "".join(out)
+
+
+def render_report(report: Mapping, tasks: Sequence[Mapping], facts: Sequence[Mapping],
+                  failures: Sequence[Failure], checks: ReportChecks | None,
+                  severities: Mapping[str, str], docs_href: str | None = None) -> str:
+    """One report's review page as a string."""
+    rid = str(report.get("report_id"))
+    n = len(severities)
+    if checks is None:
+        status = ""
+    elif checks.failed:
+        status = (f'<span class="bad">{checks.passed}/{n} checks passed, {checks.failed} failed</span> '
+                  f'({checks.errors} error, {checks.warnings} warning)')
+    else:
+        status = f'<span class="ok">all {n} checks passed</span>'
+    period = ""
+    if report.get("period_start_month") is not None:
+        period = f' · period {_num(report["period_start_month"])}–{_num(report.get("period_end_month"))}月'
+    by_cell: dict[tuple, list[Mapping]] = {}
+    for f in facts:
+        by_cell.setdefault((f["task_no"], f["field"]), []).append(f)
+    rows = []
+    for t in tasks:
+        tno = t["task_no"]
+        fails = list(t.get("failures") or [])
+        for k in ((tno, "task"), (tno, "status")):
+            for f in by_cell.get(k, ()):
+                fails += [c for c in f.get("failures") or () if c not in fails]
+        cls = ' class="fail"' if fails else ""
+        rows.append(
+            f"<tr{cls}><td class=\"no\">{escape(_num(tno))}</td>"
+            f"<td>{escape(str(t.get('category') or ''))}</td>"
+            f"<td>{highlight(t.get('task'), by_cell.get((tno, 'task'), ()), severities)}</td>"
+            f"<td>{highlight(t.get('status'), by_cell.get((tno, 'status'), ()), severities)}</td>"
+            f"<td>{escape('、'.join(t.get('lead_units') or []))}</td>"
+            f"<td class=\"checks\">{'<br>'.join(escape(c) for c in fails)}</td></tr>")
+    fl = "".join(
+        f"<li><span class=\"{'bad' if f.severity == 'error' else 'warn'}\">{escape(f.severity)}</span> "
+        f"<b>{escape(f.check)}</b> [{escape(f.table if f.task_no is None else f'task {f.task_no}')}]"
+        f"{' «' + escape(f.mention) + '»' if f.mention else ''} {escape(f.context)}</li>" for f in failures)
+    docs = f' · <a href="{escape(docs_href)}">Data Docs</a>' if docs_href else ""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\">"
+        f"<title>{escape(rid)} — review</title><style>{CSS}</style></head><body>"
+        f"<h1>{escape(str(report.get('title') or rid))}</h1>"
+        f"<p class=\"meta\">{escape(rid)} · {escape(str(report.get('source_file') or ''))}{escape(period)} · "
+        f"{len(tasks)} tasks · {len(facts)} figures · {status}{docs}</p>"
+        + (f"<h2>Failures</h2><ul class=\"failures\">{fl}</ul>" if failures else "")
+        + "<p class=\"legend\"><mark class=\"fig\">figure</mark> hover for value, unit, dimension, metric · "
+        "<mark class=\"fig failed\">failed figure</mark><sup class=\"chk\">check</sup> · "
+        "<mark class=\"fig warned\">warning</mark></p>"
+        "<table><thead><tr><th>编号</th><th>类别</th><th>工作任务</th><th>工作情况</th><th>牵头单位</th>"
+        f"<th>failed checks</th></tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>\n")
+
+
+def _columns(df: pd.DataFrame, cols: Sequence[str]) -> dict[str, list]:
+    out = {}
+    for c in cols:
+        s = df[c]
+        out[c] = s.astype(object).where(s.notna(), None).tolist()
+    return out
+
+
+def _rows_by_report(df: pd.DataFrame) -> dict[str, list[int]]:
+    return {k: v.tolist() for k, v in df.groupby("report_id", sort=False).indices.items()} if len(df) else {}
+
+
+def write_pages(review_dir: Path, validation: Validation, frames: Mapping[str, pd.DataFrame],
+                *, docs_index: Path | None = None) -> list[Path]:
+    """Write ``<review_dir>/<report_id>.html`` for every report of the validation."""
+    review_dir.mkdir(parents=True, exist_ok=True)
+    docs_href = os.path.relpath(docs_index, review_dir) if docs_index else None
+    rep_df, task_df, fact_df = frames["reports"], frames["tasks"], frames["facts"]
+    tables = validation.tables
+    tc = _columns(task_df, ["task_no", "category", "task", "status"])
+    tc["lead_units"] = tables["tasks"]["lead_units"].to_pylist()
+    tc["failures"] = tables["tasks"]["dq_failures"].to_pylist()
+    fc = _columns(fact_df, ["task_no", "field", "mention", "start", "end", "value", "value_high",
+                            "unit", "dimension", "metric", "approx"])
+    fc["failures"] = tables["facts"]["dq_failures"].to_pylist()
+    rc = _columns(rep_df, ["report_id", "source_file", "title", "period_start_month", "period_end_month"])
+    t_keys, f_keys, r_keys = list(tc), list(fc), list(rc)
+    t_vals, f_vals = list(zip(*tc.values())), list(zip(*fc.values()))
+    tasks_by, facts_by = _rows_by_report(task_df), _rows_by_report(fact_df)
+    reports = {}
+    for vals in zip(*rc.values()):
+        reports.setdefault(vals[0], dict(zip(r_keys, vals)))
+    fails_by: dict[str | None, list[Failure]] = {}
+    for f in validation.failures:
+        fails_by.setdefault(f.report_id, []).append(f)
+    written = []
+    for rid in validation.checks:
+        tasks = [dict(zip(t_keys, t_vals[i])) for i in tasks_by.get(rid, ())]
+        facts = [dict(zip(f_keys, f_vals[i])) for i in facts_by.get(rid, ())]
+        page = render_report(reports.get(rid, {"report_id": rid}), tasks, facts, fails_by.get(rid, []),
+                             validation.checks.get(rid), validation.severities, docs_href)
+        path = review_dir / f"{_safe(rid)}.html"
+        path.write_text(page, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _safe(report_id: str) -> str:
+    """A report id as a file name (ids are file stems already; guard against separators)."""
+    return report_id.replace("/", "_").replace("\\", "_").replace("\0", "_") or "_"

@@ -1,0 +1,443 @@
+"""The validate stage: every check catches a deliberately broken input.
+
+One batch holds the clean seed report, a report of unusual-but-correct variants and
+one broken report per case (each under its own report_id); GX runs once for it
+(module fixture) — which also shows a report's result does not depend on the others.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from pipeline.records import Category, Quantity, Report, Task
+from pipeline.tables import build_tables
+from pipeline.validate import (DEFAULT_EXPECTATIONS, Failure, ReportChecks, Validation, ValidationSetupError,
+                               exit_failed, external_resources, suites_hash, summary, validate)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from validate_fixtures import concat, seed_records, seed_tables, with_report_id  # noqa: E402
+
+SEED = "linyi_2021_01-09"
+
+
+# --- building broken inputs ----------------------------------------------------------
+
+def _edit(tables, table, column, row, value):
+    """A copy of ``tables`` with one cell changed (row: index within that table)."""
+    t = tables[table]
+    i = t.schema.get_field_index(column)
+    values = t[column].to_pylist()
+    values[row] = value
+    typ = t.schema.field(i).type
+    arr = (pa.array(values, pa.string()).dictionary_encode() if pa.types.is_dictionary(typ)
+           else pa.array(values, typ))
+    return {**tables, table: t.set_column(i, t.schema.field(i), arr)}
+
+
+def _fact_row(tables, mention):
+    return tables["facts"]["mention"].to_pylist().index(mention)
+
+
+def _drop_rows(tables, table, keep):
+    return {**tables, table: tables[table].filter(pa.array(keep))}
+
+
+def mini(report_id, status, quantities, *, task="开展民生实事", units=("市住建局",), **report_kw):
+    """A one-task report whose status cell holds ``status`` and the given quantities."""
+    task_rec = Task(1, "改善居住条件", 1, task, status, tuple(units), 8, 11)
+    report = Report(report_id, report_id + ".txt", "某市2021年度10项民生实事推进情况表(1-6月份)", "某市", 2021, 1, 6,
+                    report_kw.pop("declared_items", None), "utf-8", "0" * 64,
+                    (Category(1, "改善居住条件", 7),), (task_rec,))
+    report = dataclasses.replace(report, **report_kw)
+    return build_tables(report, {(1, "status"): tuple(quantities)})
+
+
+def q(text, mention, value, unit, dimension, *, occurrence=1, metric=None, **kw):
+    start = -1
+    for _ in range(occurrence):
+        start = text.find(mention, start + 1)
+    assert start >= 0, mention
+    ms = text.find(metric) if metric else None
+    return Quantity(mention, start, start + len(mention), float(value), kw.pop("value_high", None), unit,
+                    kw.pop("approx", None), dimension, metric, ms, **kw)
+
+
+S_SHARE = "全市民生支出469.1亿元,占全市财政支出的81.8%,增长17.1%"
+S_BUILD = "新开工改造老旧小区120个,完工80个"
+S_CHANGE = "基础养老金补助标准由142元/人/月提高至150元/人/月"
+
+
+def _seed(rid):
+    return with_report_id(seed_tables(), rid)
+
+
+def _share(value, text=S_SHARE, mention="81.8%", rid="x"):
+    return mini(rid, text, [q(text, "469.1亿元", 46910000000, "元", "currency", metric="民生支出"),
+                            q(text, mention, value, "%", "percent", metric="财政支出"),
+                            q(text, "17.1%", 17.1, "%", "percent")])
+
+
+def _build(started, finished, rid="x"):
+    text = f"新开工改造老旧小区{started}个,完工{finished}个"
+    return mini(rid, text, [q(text, f"{started}个", started, "个", "count", metric="老旧小区"),
+                            q(text, f"{finished}个", finished, "个", "count")])
+
+
+def _change(before, after, rid="x", roles=("before", "after")):
+    text = f"基础养老金补助标准由{before}元/人/月提高至{after}元/人/月"
+    qs = [q(text, f"{before}元/人/月", before, "元/人/月", "rate", metric="基础养老金补助标准",
+            change="increase", change_role=roles[0], change_group=1)]
+    if roles[1]:
+        qs.append(q(text, f"{after}元/人/月", after, "元/人/月", "rate", metric="基础养老金补助标准",
+                    change="increase", change_role=roles[1], change_group=1))
+    return mini(rid, text, qs)
+
+
+def _mini_fact(text, mention, value, unit, dimension, rid="x", **kw):
+    return mini(rid, text, [q(text, mention, value, unit, dimension, **kw)])
+
+
+def _case_seed_fact(mention, column, value):
+    def build(rid):
+        t = _seed(rid)
+        return _edit(t, "facts", column, _fact_row(t, mention), value)
+    return build
+
+
+def _case_seed(table, column, row, value):
+    return lambda rid: _edit(_seed(rid), table, column, row, value)
+
+
+def _no_facts(rid):
+    t = _seed(rid)
+    t = _drop_rows(t, "facts", [False] * t["facts"].num_rows)
+    return _edit(t, "reports", "n_facts", 0, 0)
+
+
+def _no_tasks(rid):
+    t = _no_facts(rid)
+    t = _drop_rows(t, "tasks", [False] * t["tasks"].num_rows)
+    return _edit(t, "reports", "n_tasks", 0, 0)
+
+
+def _shift_span(rid):
+    t = _seed(rid)
+    row = _fact_row(t, "10.83亿元")
+    t = _edit(t, "facts", "start", row, t["facts"]["start"][row].as_py() + 1)
+    return _edit(t, "facts", "end", row, t["facts"]["end"][row].as_py() + 1)
+
+
+def _dup_fact_no(rid):
+    return _edit(_seed(rid), "facts", "fact_no", 1, 1)
+
+
+# (id, build(report_id) -> tables, table, expected check, severity)
+CASES = [
+    ("reports.period_month_13", _case_seed("reports", "period_end_month", 0, 13), "reports", "reports.period_months", "error"),
+    ("reports.period_start_after_end", _case_seed("reports", "period_start_month", 0, 10), "reports", "reports.period_months", "error"),
+    ("reports.declared_items", _case_seed("reports", "declared_items", 0, 25), "reports",
+     "reports.declared_items_match_categories", "warning"),
+    ("reports.year", _case_seed("reports", "year", 0, 1921), "reports", "reports.year_plausible", "warning"),
+    ("reports.title_blank", _case_seed("reports", "title", 0, "  "), "reports", "reports.title_present", "error"),
+    ("reports.no_facts", _no_facts, "reports", "reports.has_facts", "error"),
+    ("reports.no_tasks", _no_tasks, "reports", "reports.has_tasks", "error"),
+    ("reports.counts", _case_seed("reports", "n_tasks", 0, 58), "reports", "reports.counts_match_rows", "error"),
+    ("tasks.key_null", _case_seed("tasks", "task_no", 3, None), "tasks", "schema.keys_not_null", "error"),
+    ("tasks.duplicate_no", _case_seed("tasks", "task_no", 3, 3), "tasks", "tasks.task_no_unique", "error"),
+    ("tasks.gap", _case_seed("tasks", "task_no", 58, 70), "tasks", "tasks.task_no_contiguous", "error"),
+    ("tasks.no_lead_unit", _case_seed("tasks", "lead_units", 0, []), "tasks", "tasks.lead_units_present", "error"),
+    ("tasks.lead_unit_not_agency", _case_seed("tasks", "lead_units", 0, ["市民政局", "各县区"]), "tasks",
+     "tasks.lead_units_are_agencies", "error"),
+    ("tasks.status_blank", _case_seed("tasks", "status", 6, " "), "tasks", "tasks.text_present", "error"),
+    ("tasks.task_null", _case_seed("tasks", "task", 6, None), "tasks", "tasks.text_present", "error"),
+    ("tasks.lines", _case_seed("tasks", "line_end", 2, 1), "tasks", "tasks.source_lines_ordered", "error"),
+    ("facts.key_null", _case_seed_fact("3188万元", "fact_no", None), "facts", "schema.keys_not_null", "error"),
+    ("facts.duplicate_no", _dup_fact_no, "facts", "facts.fact_no_unique", "error"),
+    ("facts.span", _shift_span, "facts", "facts.span_matches_mention", "error"),
+    ("facts.no_such_task", _case_seed_fact("3188万元", "task_no", 99), "facts", "facts.span_matches_mention", "error"),
+    ("facts.value_negative", _case_seed_fact("3188万元", "value", -5.0), "facts", "facts.value_non_negative", "error"),
+    ("facts.value_null", _case_seed_fact("3188万元", "value", None), "facts", "facts.value_non_negative", "error"),
+    ("facts.range_reversed", _case_seed_fact("3188万元", "value_high", 100.0), "facts", "facts.range_ordered", "error"),
+    ("facts.unit_unknown", _case_seed_fact("3188万元", "unit", "斤两"), "facts", "facts.unit_in_vocabulary", "error"),
+    ("facts.dimension_unknown", _case_seed_fact("3188万元", "dimension", "money"), "facts",
+     "facts.dimension_in_vocabulary", "error"),
+    ("facts.dimension_wrong", _case_seed_fact("3188万元", "dimension", "count"), "facts",
+     "facts.dimension_matches_unit", "error"),
+    ("facts.unit_not_written", _case_seed_fact("3188万元", "unit", "吨"), "facts", "facts.unit_in_mention", "error"),
+    ("facts.share_over_100", lambda rid: _share(181.8, rid=rid), "facts", "facts.share_within_0_100", "error"),
+    ("facts.rate_over_100", lambda rid: _mini_fact("全市城镇登记失业率为120%", "120%", 120, "%", "percent",
+                                                   rid=rid, metric="城镇登记失业率"),
+     "facts", "facts.share_within_0_100", "error"),
+    ("facts.finished_above_started", lambda rid: _build(120, 150, rid=rid), "facts",
+     "facts.finished_not_above_started", "error"),
+    ("facts.change_falls", lambda rid: _change(150, 142, rid=rid), "facts", "facts.change_direction", "error"),
+    ("facts.change_half_pair", lambda rid: _change(142, 150, rid=rid, roles=("after", None)), "facts",
+     "facts.change_pair_complete", "error"),
+    ("facts.mention_is_date", lambda rid: _mini_fact("2021年完成投资5亿元", "2021年", 2021, "", "none", rid=rid),
+     "facts", "facts.mention_not_date", "error"),
+    ("facts.mention_is_month", lambda rid: _mini_fact("截至9月底,完成投资5亿元", "9月", 9, "", "none", rid=rid),
+     "facts", "facts.mention_not_date", "error"),
+    ("facts.currency_without_numeral", lambda rid: _mini_fact("发放救助资金若干元", "若干元", 1e6, "元", "currency",
+                                                              rid=rid), "facts", "facts.mention_has_numeral", "error"),
+    ("facts.metric_not_in_cell", _case_seed_fact("3188万元", "metric", "不存在的指标"), "facts",
+     "facts.metric_in_cell", "error"),
+    ("facts.approx_code", _case_seed_fact("3188万元", "approx", "roughly"), "facts", "facts.codes_valid", "error"),
+    ("facts.period_month", _case_seed_fact("3188万元", "period_end_month", 14), "facts", "facts.period_months", "error"),
+]
+
+
+def _good(rid):
+    """Unusual but correct: traditional / bracketed agencies, a completion ratio and a
+    change over 100%, 完工 ≤ 开工, a rising 由…提高至… pair, ‰ and 成 shares."""
+    t1 = "城镇新增就业3.2万人,为年度计划的128%,同比增长150%,覆盖率达9成,死亡率3‰"
+    t2 = "新开工改造老旧小区120个,完工80个"
+    t3 = S_CHANGE
+    cells = {
+        (1, "status"): (q(t1, "3.2万人", 32000, "人", "count", metric="城镇新增就业"),
+                        q(t1, "128%", 128, "%", "percent"), q(t1, "150%", 150, "%", "percent"),
+                        q(t1, "9成", 9, "成", "ratio", metric="覆盖率"),
+                        q(t1, "3‰", 3, "‰", "permille", metric="死亡率")),
+        (2, "status"): (q(t2, "120个", 120, "个", "count", metric="老旧小区"), q(t2, "80个", 80, "个", "count")),
+        (3, "status"): (q(t3, "142元/人/月", 142, "元/人/月", "rate", metric="基础养老金补助标准",
+                          change="increase", change_role="before", change_group=1),
+                        q(t3, "150元/人/月", 150, "元/人/月", "rate", metric="基础养老金补助标准",
+                          change="increase", change_role="after", change_group=1)),
+    }
+    tasks = (Task(1, "就业", 1, "稳就业", t1, ("市殘聯", "团市委"), 8, 11),
+             Task(1, "就业", 2, "改造老旧小区", t2, ("市教育局（市体育局）", "市疾控中心"), 12, 15),
+             Task(1, "就业", 3, "提高养老金", t3, ("市人社局",), 16, 19))
+    report = Report(rid, rid + ".txt", "某市2021年度1项民生实事", "某市", 2021, 1, 6, 1, "utf-8", "0" * 64,
+                    (Category(1, "就业", 7),), tasks)
+    return build_tables(report, cells)
+
+
+def _rid(case_id):
+    return "case_" + case_id.replace(".", "_")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One validate call over: clean seed, good variants, one report per broken case."""
+    batch = concat(seed_tables(), _good("good_variants"), *(build(_rid(cid)) for cid, build, *_ in CASES))
+    cwd = tmp_path_factory.mktemp("cwd")
+    out = tmp_path_factory.mktemp("out")
+    before = _tree_hash(DEFAULT_EXPECTATIONS)
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        v = validate(batch, out_dir=out)
+    finally:
+        os.chdir(old)
+    return {"v": v, "out": out, "cwd": cwd, "expectations_before": before, "batch": batch}
+
+
+def _tree_hash(d: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(d.rglob("*")):
+        h.update(str(p.relative_to(d)).encode())
+        if p.is_file():
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _failed_checks(v, rid):
+    return {(f.table, f.check, f.severity) for f in v.failures if f.report_id == rid}
+
+
+def test_clean_seed_passes_every_check(run):
+    v = run["v"]
+    assert _failed_checks(v, SEED) == set()
+    assert v.checks[SEED].failed == 0 and v.checks[SEED].passed == len(v.severities)
+
+
+def test_unusual_but_correct_report_passes(run):
+    assert _failed_checks(run["v"], "good_variants") == set()
+
+
+@pytest.mark.parametrize("case_id,build,table,check,severity", CASES, ids=[c[0] for c in CASES])
+def test_check_catches_broken_input(run, case_id, build, table, check, severity):
+    v = run["v"]
+    rid = _rid(case_id)
+    assert (table, check, severity) in _failed_checks(v, rid)
+    # the row is flagged, kept, and its dq columns agree with the failure records
+    t = v.tables[table]
+    ids = pc.cast(t["report_id"], pa.string()).to_pylist()
+    rows = [i for i, r in enumerate(ids) if r == rid]
+    flagged = [i for i in rows if check in t["dq_failures"][i].as_py()]
+    assert flagged and all(not t["dq_passed"][i].as_py() for i in flagged)
+    assert v.checks[rid].failed >= 1
+    assert exit_failed(v, "warning")
+    assert exit_failed(v, "error") == any(f.severity == "error" for f in v.failures)
+
+
+def test_every_suite_check_has_a_case():
+    names = {c[3] for c in CASES}
+    for table in ("reports", "tasks", "facts"):
+        suite = json.loads((DEFAULT_EXPECTATIONS / f"{table}.json").read_text())
+        for e in suite["expectations"]:
+            assert e["meta"]["check"] in names, e["meta"]["check"]
+
+
+def test_failing_rows_kept_and_others_untouched(run):
+    v, batch = run["v"], run["batch"]
+    for name in batch:
+        assert v.tables[name].num_rows == batch[name].num_rows
+        assert v.tables[name].schema.equals(batch[name].schema)
+        passed = v.tables[name]["dq_passed"].to_pylist()
+        fails = v.tables[name]["dq_failures"].to_pylist()
+        assert all(p == (not f) for p, f in zip(passed, fails))
+
+
+def test_result_does_not_depend_on_the_rest_of_the_batch(run, tmp_path):
+    v = run["v"]
+    for rid, build in ((SEED, lambda r: seed_tables()), (_rid("facts.share_over_100"), dict(
+            (c[0], c[1]) for c in CASES)["facts.share_over_100"])):
+        alone = validate(build(rid), out_dir=tmp_path)
+        assert alone.checks[rid] == v.checks[rid]
+        for name in ("reports", "tasks", "facts"):
+            t = v.tables[name]
+            mine = t.filter(pc.equal(pc.cast(t["report_id"], pa.string()), rid))
+            assert alone.tables[name]["dq_failures"].to_pylist() == mine["dq_failures"].to_pylist()
+        assert sorted(alone.failures, key=repr) == sorted((f for f in v.failures if f.report_id == rid), key=repr)
+
+
+def test_run_writes_only_under_out(run):
+    assert _tree_hash(DEFAULT_EXPECTATIONS) == run["expectations_before"]
+    assert list(run["cwd"].iterdir()) == []
+    assert not (Path.cwd() / "gx").exists()
+    assert sorted(p.name for p in run["out"].iterdir()) == ["review", "validation"]
+
+
+def test_data_docs_offline_and_list_the_run(run):
+    v = run["v"]
+    index = v.docs_index
+    assert index.exists()
+    pages = list(index.parent.rglob("*.html"))
+    assert any("validations" in p.parts for p in pages)
+    for p in pages:
+        assert external_resources(p) == [], p
+    assert (index.parent / "static" / "vendor" / "jquery" / "dist" / "jquery.min.js").exists()
+    results = list((index.parent.parent / "results").rglob("*.json"))
+    assert len(results) >= 3
+
+
+def test_review_pages(run):
+    v, out = run["v"], run["out"]
+    assert sorted(p.stem for p in (out / "review").glob("*.html")) == sorted(v.checks)
+    page = (out / "review" / f"{SEED}.html").read_text()
+    assert page.count('<mark class="fig" title=') == 123 and 'class="fig failed" title=' not in page
+    assert 'title="value: 1,083,000,000 元 · dimension: currency · metric: 救助资金"' in page
+    bad = (out / "review" / f"{_rid('facts.share_over_100')}.html").read_text()
+    assert 'class="fig failed" title=' in bad and "facts.share_within_0_100</sup>" in bad
+    assert external_resources(out / "review" / f"{SEED}.html") == []
+
+
+def test_review_page_escapes_report_text(tmp_path):
+    from pipeline.review import render_report
+    html = render_report({"report_id": "r<1>", "title": "<script>alert(1)</script>"},
+                         [{"task_no": 1, "category": "&", "task": "<b>任务</b>", "status": "共10个\"x\"",
+                           "lead_units": ["<i>局"], "failures": []}],
+                         [{"task_no": 1, "field": "status", "mention": "10个", "start": 1, "end": 4, "value": 10.0,
+                           "value_high": None, "unit": "个", "dimension": "count", "metric": "<m>", "approx": None,
+                           "failures": ["x<y"]}], [], None, {"x<y": "error"})
+    assert "<script>" not in html and "<b>任务" not in html and "<i>局" not in html and "x<y" not in html
+    assert "&lt;script&gt;" in html and "metric: &lt;m&gt;" in html
+
+
+def test_summary(run):
+    s = summary(run["v"])
+    assert s.splitlines()[0].startswith(f"validation: {len(run['v'].checks)} report(s)")
+    assert f"{SEED}: {len(run['v'].severities)}/{len(run['v'].severities)} checks passed" in s
+    line = next(ln for ln in s.splitlines() if "facts.share_within_0_100" in ln and "task 1" in ln)
+    assert "«81.8%»" in line and "share_percent=181.8" in line and "财政支出" in line
+
+
+def test_summary_caps_lines_per_report():
+    fs = tuple(Failure("facts", "facts.value_non_negative", "error", "r1", 1, i, f"{i}个", "…") for i in range(1, 31))
+    v = Validation({}, fs, {"r1": ReportChecks("r1", 33, 1, 1, 0)}, {f"c{i}": "error" for i in range(34)},
+                   "run", None, Path("/out/review"))
+    s = summary(v)
+    assert "and 25 more failing row(s): see /out/review/r1.html" in s
+    assert len(s.splitlines()) == 1 + 1 + 5 + 1
+
+
+def _validation(*severities):
+    fs = tuple(Failure("reports", f"c{i}", sev, "r", None, None, None, "") for i, sev in enumerate(severities))
+    return Validation({}, fs, {}, {}, "run", None, None)
+
+
+@pytest.mark.parametrize("severities,fail_on,expected", [
+    ((), "error", False), ((), "warning", False), ((), "never", False),
+    (("warning",), "error", False), (("warning",), "warning", True), (("warning",), "never", False),
+    (("error",), "error", True), (("error",), "warning", True), (("error", "warning"), "never", False),
+])
+def test_fail_on(severities, fail_on, expected):
+    v = _validation(*severities)
+    assert exit_failed(v, fail_on) is expected
+    assert v.exit_failed(fail_on) is expected
+
+
+def test_fail_on_rejects_unknown_threshold():
+    with pytest.raises(ValueError, match="error, warning, never"):
+        exit_failed(_validation(), "critical")
+
+
+def test_schema_checks_in_our_code(tmp_path):
+    t = seed_tables()
+    t["reports"] = t["reports"].drop_columns(["encoding"])
+    t["tasks"] = t["tasks"].set_column(t["tasks"].schema.get_field_index("line_start"), "line_start",
+                                       pc.cast(t["tasks"]["line_start"], pa.int64()))
+    t = _edit(t, "facts", "mention", 2, None)
+    v = validate(t, out_dir=tmp_path)
+    got = {(f.table, f.check) for f in v.failures}
+    assert {("reports", "schema.columns"), ("tasks", "schema.types"), ("facts", "schema.not_null")} <= got
+    assert "encoding" in v.tables["reports"].column_names   # output keeps the one schema
+    assert exit_failed(v, "error")
+
+
+def _broken_suites(tmp_path, edit):
+    d = tmp_path / "expectations"
+    shutil.copytree(DEFAULT_EXPECTATIONS, d)
+    data = json.loads((d / "facts.json").read_text())
+    edit(data)
+    (d / "facts.json").write_text(json.dumps(data, ensure_ascii=False))
+    return d
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda s: s["expectations"].append({"type": "expect_column_values_to_be_frobnicated", "kwargs": {"column": "x"},
+                                         "meta": {"check": "x", "severity": "error"}}), "expectations in the file, .* loaded"),
+    (lambda s: s["expectations"][5]["kwargs"].update(column_B="no_such_column"), "did not evaluate"),
+    (lambda s: s["expectations"][0]["meta"].pop("severity"), "needs meta.check and meta.severity"),
+    (lambda s: s.pop("id"), "top-level \"id\""),
+], ids=["unknown-type", "bad-column", "no-severity", "no-id"])
+def test_broken_suite_raises(tmp_path, edit, message):
+    d = _broken_suites(tmp_path, edit)
+    with pytest.raises(ValidationSetupError, match=message):
+        validate(seed_tables(), out_dir=tmp_path / "out", expectations_dir=d)
+
+
+def test_suites_hash(tmp_path):
+    h = suites_hash()
+    assert h == suites_hash(DEFAULT_EXPECTATIONS) and len(h) == 64
+    d = tmp_path / "e"
+    shutil.copytree(DEFAULT_EXPECTATIONS, d)
+    assert suites_hash(d) == h
+    (d / "tasks.json").write_text((d / "tasks.json").read_text() + " ")
+    assert suites_hash(d) != h
+
+
+def test_import_does_not_import_gx():
+    code = "import sys, pipeline.validate, pipeline.review; print('great_expectations' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
