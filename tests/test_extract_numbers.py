@@ -120,7 +120,7 @@ APPROX = [
     case("约1.2亿元", "约1.2亿元", 120000000, "元", A),
     case("接近80%", "接近80%", 80, "%", A),
     case("将近200户", "将近200户", 200, "户", A),
-    case("逾千人", "逾千人", 1000, "人", M, marks=pytest.mark.xfail(strict=True, reason="千 alone has no leading digit")),
+    case("逾千人", "逾千人", 1000, "人", M),
     case("逾5000人", "逾5000人", 5000, "人", M),
     case("不少于3个", "不少于3个", 3, "个", M),
     case("至少10家", "至少10家", 10, "家", M),
@@ -139,6 +139,9 @@ APPROX = [
     case("5%左右", "5%左右", 5, "%", A),
     case("25万人次左右", "25万人次左右", 250000, "人次", A),
     case("接近年度目标任务的50%", "50%", 50, "%", id="marker-not-adjacent"),
+    case("家庭医生签约3000户", "3000户", 3000, "户", id="qianyue-is-not-about"),
+    case("节约用水2万吨", "2万吨", 20000, "吨", id="jieyue-is-not-about"),
+    case("附近3个小区", "3个", 3, "个", id="fujin-is-not-about"),
 ]
 
 RATES = [
@@ -158,19 +161,91 @@ BUGS_CAUGHT = [
     case("9个县全部设置", "9个", 9, "个", id="classifier-noun-not-in-mention"),
 ]
 
-KNOWN_GAPS = [
+FORMERLY_KNOWN_GAPS = [
     case("三万五千元", "三万五千元", 35000, "元", id="wan-qian-chinese"),
-    case("三万五", "三万五", 35000, "", id="colloquial-trailing-digit",
-         marks=pytest.mark.xfail(strict=True, reason="三万五 reads as 30005, not 35000")),
-    case("十二点五亿元", "十二点五亿元", 1250000000, "元", id="chinese-decimal-dian",
-         marks=pytest.mark.xfail(strict=True, reason="点 decimals in Chinese numerals not read")),
-    case("下降-2.3%", "-2.3%", -2.3, "%", id="negative-number",
-         marks=pytest.mark.xfail(strict=True, reason="signs are not part of the grammar")),
-    case("连续3年", "3年", 3, "年", id="duration-in-years",
-         marks=pytest.mark.xfail(strict=True, reason="N年 is always read as a date")),
+    case("三万五", "三万五", 35000, "", id="colloquial-trailing-digit"),
+    case("十二点五亿元", "十二点五亿元", 1250000000, "元", id="chinese-decimal-dian"),
+    case("下降-2.3%", "-2.3%", -2.3, "%", id="negative-number"),
+    case("连续3年", "3年", 3, "年", id="duration-in-years"),
 ]
 
-CASES = ARABIC + FULL_WIDTH + MAGNITUDES + CHINESE + MIXED + PERCENT_RATIO + RANGES + APPROX + RATES + BUGS_CAUGHT + KNOWN_GAPS
+PLACES_IN_SEQUENCE = [           # an Arabic digit with 千/百 sections in a row is one numeral
+    case("就业3千6百余人", "3千6百余人", 3600, "人", M, id="arabic-qian-bai-yu"),
+    case("资金1万2千5百元", "1万2千5百元", 12500, "元", id="arabic-wan-qian-bai"),
+    case("2千零5十户", "2千零5十户", 2050, "户", id="arabic-qian-ling-shi"),
+    case("2千零5户", "2千零5户", 2005, "户", id="arabic-qian-ling-digit"),
+    case("3千6百人", "3千6百人", 3600, "人", id="arabic-qian-bai-exact"),
+]
+
+BARE_MAGNITUDE_HEAD = [          # 百/千 may open a numeral when a unit or 万/亿 follows
+    case("服务逾百万人次", "逾百万人次", 1000000, "人次", M, id="yu-baiwan-renci"),
+    case("百余家企业", "百余家", 100, "家", M, id="bai-yu"),
+    case("千余名志愿者", "千余名", 1000, "名", M, id="qian-yu"),
+    case("投入百万元", "百万元", 1000000, "元", id="bai-wan-yuan"),
+    case("产值千亿元", "千亿元", 100000000000, "元", id="qian-yi-yuan"),
+    case("覆盖率达百分之百", "百分之百", 100, "%", id="baifenzhibai"),
+    case("近千人", "近千人", 1000, "人", A, id="jin-qian"),
+]
+
+FRACTION_MARKERS = [
+    case("三分之二以上的乡镇", "三分之二以上", 2 / 3, "", M, id="fraction-yishang-before-noun"),
+    case("三分之一左右", "三分之一左右", 1 / 3, "", A, id="fraction-zuoyou"),
+    case("百分之九十以上的村", "百分之九十以上", 90, "%", M, id="baifenzhi-yishang-before-noun"),
+    case("80%以上的村", "80%以上", 80, "%", M, id="percent-yishang-is-a-share"),
+    case("九成以上的企业", "九成以上", 9, "成", M, id="cheng-yishang-before-noun"),
+]
+
+MORE_UNITS = [                   # measure words from the reviewed vocabulary
+    case("接种疫苗38.5万剂次", "38.5万剂次", 385000, "剂次", id="jici"),
+    case("起降3200架次", "3200架次", 3200, "架次"),
+    case("检测车辆1.2万台次", "1.2万台次", 12000, "台次"),
+    case("开行公交12万班次", "12万班次", 120000, "班次"),
+    case("接种3剂", "3剂", 3, "剂"),
+    case("清淤5万立方米", "5万立方米", 50000, "立方米", id="wan-lifangmi"),
+    case("清淤5万立方", "5万立方", 50000, "立方", id="wan-lifang"),
+    case("节约3千吨标准煤", "3千吨标准煤", 3000, "吨标准煤"),
+    case("发电120万千瓦时", "120万千瓦时", 1200000, "千瓦时"),
+    case("用电30度", "30度", 30, "度"),
+    case("新建机井20眼", "20眼", 20, "眼"),
+    case("更换路灯1200盏", "1200盏", 1200, "盏"),
+    case("安装门窗600樘", "600樘", 600, "樘"),
+    case("发放图书5千册", "5千册", 5000, "册"),
+    case("种植苗木3万株", "3万株", 30000, "株"),
+    case("补栏生猪2千头", "2千头", 2000, "头"),
+    case("改造道路12段", "12段", 12, "段"),
+    case("培训48课时", "48课时", 48, "课时"),
+    case("降雨35毫米", "35毫米", 35, "毫米"),
+    case("建成2幢", "2幢", 2, "幢"),
+]
+
+RATE_DENOMINATORS = [            # a rate's denominator may carry its own magnitude
+    case("床位数7.2张/千人", "7.2张/千人", 7.2, "张/千人", id="zhang-per-qian-ren"),
+    case("医师3.1人/千人", "3.1人/千人", 3.1, "人/千人", id="ren-per-qian-ren"),
+    case("发病率5例/10万人", "5例/10万人", 5, "例/10万人", id="li-per-10wan-ren"),
+    case("病床12张/百人", "12张/百人", 12, "张/百人", id="zhang-per-bai-ren"),
+]
+
+CHINESE_DECIMALS_AND_COLLOQUIAL = [
+    case("三点五万人", "三点五万人", 35000, "人", id="dian-wan"),
+    case("一点二亿元", "一点二亿元", 120000000, "元", id="dian-yi"),
+    case("两千五百元", "两千五百元", 2500, "元", id="liangqian-wubai"),
+    case("投资3万5元", "3万5元", 35000, "元", id="arabic-wan-trailing-digit"),
+    case("一万零五人", "一万零五人", 10005, "人", id="ling-keeps-the-units-place"),
+    case("一百五人", "一百五人", 150, "人", id="bai-trailing-digit"),
+]
+
+SIGNS_AND_DURATIONS = [
+    case("增速为-1.5%", "-1.5%", -1.5, "%", id="negative-after-wei"),
+    case("下降－０．８个百分点", "－０．８个百分点", -0.8, "个百分点", id="fullwidth-minus"),
+    case("服务年限3年", "3年", 3, "年", id="duration-after-nianxian"),
+    case("为期两年", "两年", 2, "年", id="duration-weiqi-chinese"),
+    case("5年内完成", "5年", 5, "年", id="duration-nei"),
+    case("工作满5年以上，", "5年以上", 5, "年", M, id="duration-yishang"),
+]
+
+CASES = (ARABIC + FULL_WIDTH + MAGNITUDES + CHINESE + MIXED + PERCENT_RATIO + RANGES + APPROX + RATES
+         + BUGS_CAUGHT + FORMERLY_KNOWN_GAPS + PLACES_IN_SEQUENCE + BARE_MAGNITUDE_HEAD + FRACTION_MARKERS
+         + MORE_UNITS + RATE_DENOMINATORS + CHINESE_DECIMALS_AND_COLLOQUIAL + SIGNS_AND_DURATIONS)
 
 
 @pytest.mark.parametrize("text, mention, value, high, unit, approx", CASES)
@@ -199,6 +274,15 @@ EXCLUSIONS = [
         "65岁及以上老年人", "二级以上医院", "10亿元以上项目", "500万元以上的企业", "一村一品",
         "一户一档", "一次性补贴", "进一步", "10.31", "3.5.1", "G20峰会", "一批项目", "十分重视",
         "0-3岁婴幼儿", "1号楼", "二次供水",
+        # bare 百/千 words, vague and per-denominator numerals
+        "老百姓", "千家万户", "千方百计", "万众一心", "千兆光网", "数百人", "几十个", "上千人", "每千人口",
+        "每10万人口", "百亿级产业",
+        # slogans and quoted names: a numeral anywhere inside one is not a fact
+        "一件事一次办", "推进“一件事一次办”改革", "最多跑一次", "一网通办", "一网统管", "一次告知",
+        "15分钟健康服务圈", "“15分钟生活圈”", "《关于印发30条措施的通知》",
+        # N年 stays a date or period without a duration cue
+        "近3年", "前三年", "21年底", "三年行动计划", "建党100周年", "2022年1月", "二〇二二年",
+        "负责人", "-", "一度",
     ]
 ]
 

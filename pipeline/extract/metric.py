@@ -19,6 +19,8 @@ from .units import lexicon
 
 _LEX = lexicon()
 _FRAME, _LIGHT, _LINK = (_LEX.metric_words[k] for k in ("frame", "light", "link"))
+_CUT = _LEX.metric_words.get("cut", frozenset())   # 较 比 按: the metric ends before them
+_MEASURE_NOUN_ENDS = ("率", "数", "量", "比例", "占比", "度")
 # A clause ends at these; a space too (cells wrap: 建成运行 “如康家园”33处).
 _CLAUSE_END = set("，,；;。：:！!？?\n\t \u3000")
 _LIST = "、"
@@ -127,14 +129,32 @@ def _phrase_before(tokens: list[_Token]) -> list[_Token]:
     origin = next((i for i, t in enumerate(tokens) if t.word in _FROM), None)
     if origin:                 # 补助标准由142元…: the metric ends before 由
         tokens = tokens[:origin]
+    cut = next((i for i, t in enumerate(tokens) if t.word in _CUT), None)
+    if cut is not None:        # 接种率较上年同期提高 / 配套资金按…标准: the metric ends before 较, 按
+        tokens = tokens[:cut]
     for i in range(len(tokens) - 1, -1, -1):
         if tokens[i].word in _HEAD_MARKS or (tokens[i].word in _LIGHT and i < len(tokens) - 1):
             tokens = tokens[i + 1:]
             break
     if tokens and tokens[-1].word in _TO and all(t.word in _LEX.change_verbs for t in tokens[:-1]):
         return []           # 由142元/人/月提高至150元/人/月: the second figure shares the metric
-    while tokens and (tokens[0].word in _FRAME or tokens[0].word in _LIGHT or tokens[0].word in _EDGE_PUNCT):
-        tokens = tokens[1:]
+    while tokens:
+        if tokens[0].word in _FRAME or tokens[0].word in _LIGHT or (tokens[0].word in _EDGE_PUNCT
+                                                                    and not _opens_quote(tokens)):
+            tokens = tokens[1:]
+        elif len(tokens) > 2 and tokens[0].flag == "eng" and tokens[0].word.isdigit():
+            tokens = tokens[2:] if tokens[1].flag in ("m", "t") else tokens[1:]   # 6月底…, 2022年…
+        else:
+            break
+    # verbs opening the phrase before its noun (新增公办学位, 开工改造老旧小区, 惠及居民): the
+    # metric is the noun phrase, the verb only where there is no noun
+    lead = 0
+    while lead < len(tokens) and _is_verb(tokens[lead]):
+        lead += 1
+    # — except before a measure noun that takes the verb in (参保人数, 在建小区配建率)
+    if (lead and len(tokens) - lead > 1 and tokens[lead].flag.startswith("n")
+            and not tokens[-1].word.endswith(_MEASURE_NOUN_ENDS)):
+        tokens = tokens[lead:]
     while len(tokens) > 1 and (tokens[-1].word in _LINK or tokens[-1].word in _EDGE_PUNCT
                                or tokens[-1].flag == "d" or tokens[-1].word in _LEX.change_verbs
                                or tokens[-1].word in _TO):
@@ -142,6 +162,12 @@ def _phrase_before(tokens: list[_Token]) -> list[_Token]:
     if tokens and (tokens[-1].word in _LINK or tokens[-1].word in _EDGE_PUNCT):
         return []
     return tokens
+
+
+def _opens_quote(tokens: list[_Token]) -> bool:
+    """An opening quote whose closing quote follows in the phrase: “两癌”筛查 keeps it."""
+    closing = _QUOTES.get(tokens[0].word)
+    return closing is not None and any(t.word == closing for t in tokens[1:])
 
 
 def _phrase_after(tokens: list[_Token]) -> list[_Token]:
@@ -167,6 +193,12 @@ def _span(text: str, tokens: Sequence[_Token]) -> tuple[str, int] | None:
     if not tokens:
         return None
     start, end = tokens[0].start, tokens[-1].start + len(tokens[-1].word)
+    for opening, closing in _QUOTES.items():   # “如康家园 → 如康家园: no half quotes at the edges
+        if opening != closing and end - start > 1:
+            if text[start] == opening and closing not in text[start + 1:end]:
+                start += 1
+            if text[end - 1] == closing and opening not in text[start:end - 1]:
+                end -= 1
     if _QUOTES.get(text[start]) == text[end - 1] and end - start > 2:
         inner = text[start + 1:end - 1]
         if not any(q in inner for q in _QUOTES):      # “如康家园” → 如康家园

@@ -20,7 +20,7 @@ from .units import RATIO, dimension_of, lexicon
 _LEX = lexicon()
 
 # ２．４６％ → 2.46%, １，２３４ → 1,234: same length, so offsets carry over.
-_HALF_WIDTH = str.maketrans("０１２３４５６７８９．％‰，－～／", "0123456789.%‰,-~/")
+_HALF_WIDTH = str.maketrans("０１２３４５６７８９．％‰，－～／−", "0123456789.%‰,-~/-")
 
 
 def _alternation(words) -> str:
@@ -34,6 +34,9 @@ def _numeral_chars(kind: str) -> str:
 
 _DIGIT, _SMALL, _BIG = _numeral_chars("digit"), _numeral_chars("small"), _numeral_chars("big")
 _TEN = "".join(c for c, (v, _) in _LEX.numerals.items() if v == 10)
+_HUNDRED_THOUSAND = "".join(c for c, (v, _) in _LEX.numerals.items() if v in (100, 1000))
+_ZERO = "".join(c for c, (v, k) in _LEX.numerals.items() if v == 0 and k == "digit")
+_POINT = "点點"                  # 三点五万 → 35000: the decimal point of Chinese numerals
 _UNIT_WORDS = set(_LEX.units) | _LEX.non_fact_units
 # A unit spelled with a magnitude character (千瓦, 百分点) is read as that unit, so
 # 5千瓦 is 5 千瓦 and not 5000 瓦.
@@ -49,34 +52,58 @@ SMALL_MAGNITUDE = rf"(?: {_NOT_A_UNIT} [{_SMALL}] )"  # 十 百 千
 BIG_MAGNITUDE = rf"(?: {_NOT_A_UNIT} [{_BIG}] )"      # 万 亿
 # A section: digits with their 十 百 千, Arabic or Chinese.
 SECTION = rf"""
-    (?: {ARABIC} {SMALL_MAGNITUDE}*                    # 3  1.2  3千
-      | [{_TEN}{_DIGIT}] (?: [{_DIGIT}] | {SMALL_MAGNITUDE} )* )   # 十二  两千  五千零五
+    (?: {ARABIC} (?: {SMALL_MAGNITUDE}+                # 3  1.2  3千
+                     (?: [{_ZERO}]? [0-9] {SMALL_MAGNITUDE}+ )*   # 3千6百  2千零5十: places in sequence
+                     (?: [{_ZERO}] [0-9] )? )?                    # 2千零5
+      | [{_TEN}{_DIGIT}] (?: [{_DIGIT}] | {SMALL_MAGNITUDE} )*      # 十二  两千  五千零五
+        (?: [{_POINT}] [{_DIGIT}]+ )? )                             # 三点五  十二点五
 """
+# A numeral may open with a bare 百 or 千 (百万, 千余, 逾千人) — like 十 (十余个); the
+# fact filter then asks for a unit or a 万/亿 after it, so 百姓 or 千方百计 stay words.
+BARE_HEAD = rf"(?: {_NOT_A_UNIT} [{_HUNDRED_THOUSAND}] )"
 # Sections joined by 万 / 亿; a magnitude may close the numeral (1.2万, 3千万, 10.83亿).
 # Sections and magnitudes alternate, so the pattern cannot backtrack exponentially.
-NUMERAL = rf"(?: {SECTION} (?: {BIG_MAGNITUDE}+ {SECTION} )* {BIG_MAGNITUDE}* )"
+NUMERAL = rf"(?: (?: {SECTION} | {BARE_HEAD} ) (?: {BIG_MAGNITUDE}+ {SECTION} )* {BIG_MAGNITUDE}* )"
 _INSIDE_MARKERS = _LEX.markers("inside")
 INSIDE = _alternation(_INSIDE_MARKERS)
 # A numeral with an approximation marker inside: 2万4千余, 45多万, 十余.
 AMOUNT = rf"(?: {NUMERAL} (?: {INSIDE} )? {BIG_MAGNITUDE}* )"
 PLAIN_UNIT = _alternation(_UNIT_WORDS)
 # A unit, possibly a rate: 元/人/月, 元/人·年, 元/公里, 人/万人.
-UNIT = rf"(?: (?:{PLAIN_UNIT}) (?: [/·] {BIG_MAGNITUDE}? (?:{PLAIN_UNIT}) )* )"
+# A denominator may carry its own figure or magnitude: 张/千人, 人/10万人.
+DENOMINATOR = rf"(?: [0-9]* [{_SMALL}{_BIG}]{{0,2}} )"
+UNIT = rf"(?: (?:{PLAIN_UNIT}) (?: [/·] {DENOMINATOR} (?:{PLAIN_UNIT}) )* )"
+# A minus sign, not a range's dash: nothing number-like or Latin right before it.
+SIGN = rf"(?: (?<![0-9A-Za-z.%{_DIGIT}{_SMALL}{_BIG}]) - (?=[0-9]) )"
 RANGE_TO = r"[-~—至到]"
+
+
+
+def _before_markers() -> str:
+    """Markers before a number, each unless it ends an ordinary word (节约, 签约, 附近)."""
+    alternatives = []
+    for marker in sorted(_LEX.markers("before"), key=len, reverse=True):
+        heads = {w[-len(marker) - 1] for w in _LEX.false_markers if w.endswith(marker) and len(w) > len(marker)}
+        guard = f"(?<![{re.escape(''.join(sorted(heads)))}])" if heads else ""
+        alternatives.append(guard + re.escape(marker))
+    return "|".join(alternatives)
+
+
+_BEFORE = _before_markers()
 
 # Every quantity starts with a digit, a numeral, 百分之/千分之 or a marker: checking
 # that first lets the scan skip other characters cheaply.
-_FIRST = re.escape("".join(sorted(set("0123456789百千" + _DIGIT + _TEN)
+_FIRST = re.escape("".join(sorted(set("0123456789-" + _HUNDRED_THOUSAND + _DIGIT + _TEN)
                                     | {m[0] for m in _LEX.markers("before")})))
 
 QUANTITY = re.compile(rf"""
     (?=[{_FIRST}])
-    (?P<before> {_alternation(_LEX.markers("before"))} )?  # 超过35万人, 近3万人, 不足10%
+    (?P<before> {_BEFORE} )?                            # 超过35万人, 近3万人, 不足10% (not 节约, 签约)
     (?:
         (?P<per> 百分之 | 千分之 ) (?P<per_amount> {AMOUNT} )   # 百分之四十 → 40 %
       | (?P<denominator> {NUMERAL} ) 分之 (?P<numerator> {NUMERAL} )  # 三分之一 → 0.333…
       | (?: (?P<low> {AMOUNT} ) (?P<low_unit> {UNIT} )? {RANGE_TO} )?  # 3-  6%-  3至  (a range's low end)
-        (?P<amount> {AMOUNT} ) (?P<unit> {UNIT} )?               # 10.83亿元  2万4千余次  156万
+        (?P<sign> {SIGN} )? (?P<amount> {AMOUNT} ) (?P<unit> {UNIT} )?   # 10.83亿元  2万4千余次  -2.3%
     )
     (?P<after> {_alternation(_LEX.markers("after"))} )?    # 以上 以下 以内 左右
 """, re.VERBOSE)
@@ -87,8 +114,17 @@ _CLAUSE_GOES_ON = set("和及与并且均等")
 _THRESHOLD_MARKERS = {m for m, (pos, a) in _LEX.approx_markers.items()
                       if pos == "after" and a != "about"}
 _ORDINAL = "第"
-_FIXED_TERM = re.compile("(?=[%s])(?:%s)" % (re.escape("".join({t[0] for t in _LEX.fixed_terms})),
-                                              _alternation(_LEX.fixed_terms)))
+_PER = "每"                              # 每千人口, 每10万人: a denominator, not a count
+# 数百人, 几十个, 上千人: no figure is given (上 only before 百/千: 新上十个 counts)
+_VAGUE = {"数": _SMALL, "几": _SMALL, "上": _HUNDRED_THOUSAND}
+# Quoted names and titles: opening → (closing, longest content of a name).
+_NAME_QUOTES = {"“": ("”", 12), "「": ("」", 12), "『": ("』", 12), "《": ("》", 40)}
+# After N年 these make it a date or a name: 3年底, 21年1月, 三年行动, 5年来.
+_DATE_GOES_ON = set("底末初中前后来起月春夏秋冬行计规攻级第0123456789")
+_PROPORTIONS = {"%", "‰", "成"}
+# A lookahead, so every term is found, also one overlapping another (一件事 / 一件事一次办).
+_FIXED_TERM = re.compile("(?=[%s])(?=(%s))" % (re.escape("".join({t[0] for t in _LEX.fixed_terms})),
+                                               _alternation(_LEX.fixed_terms)))
 _FIXED_REACH = max(map(len, _LEX.fixed_terms))
 
 _MONTH = r"(?: 1[0-2] | 0?[1-9] | 十[一二]? | [一二三四五六七八九] )"
@@ -121,19 +157,28 @@ def numeral_value(numeral: str) -> Decimal:
     multiply all before them (2万亿 → 2e12, 1亿2千万 → 120000000); digits in a row
     read positionally (二〇二一 → 2021).
     """
+    if _POINT[0] in numeral or _POINT[1] in numeral:
+        numeral = _CHINESE_DECIMAL.sub(_arabic_decimal, numeral)
     yi = wan = section = Decimal(0)
     current: Decimal | None = None
     after_digit = False
+    last_magnitude = 0          # the magnitude of the previous token, 0 if it was a digit
+    trailing = 0                # the magnitude a lone digit directly follows (三万五 → 万), else 0
     for token in _TOKEN.findall(numeral):
         if token[0].isdigit():
             current, after_digit = Decimal(token.replace(",", "")), False
+            trailing = last_magnitude if len(token) == 1 else 0
+            last_magnitude = 0
             continue
         value, kind = _LEX.numerals[token]
         if kind == "digit":
-            current = current * 10 + value if after_digit and current is not None else Decimal(value)
-            after_digit = True
+            if after_digit and current is not None:
+                current, trailing = current * 10 + value, 0
+            else:
+                current, trailing = Decimal(value), last_magnitude if value else 0
+            after_digit, last_magnitude = True, 0
             continue
-        after_digit = False
+        after_digit, last_magnitude, trailing = False, value, 0
         if kind == "small":
             section += (Decimal(1) if current is None else current) * value
         elif value == 10_000:
@@ -143,7 +188,18 @@ def numeral_value(numeral: str) -> Decimal:
             yi = (yi + wan + section + (current or 0)) * value
             wan = section = Decimal(0)
         current = None
+    if current is not None and trailing > 10:   # 三万五 → 35000, 两千五 → 2500: the next lower place
+        current *= Decimal(trailing) / 10
     return yi + wan + section + (current or 0)
+
+
+_CHINESE_DECIMAL = re.compile(rf"([^{_BIG}]*)[{_POINT}]([{_DIGIT}]+)")
+
+
+def _arabic_decimal(m: re.Match) -> str:
+    """十二点五 → 12.5, so the magnitudes after it apply as to any Arabic decimal."""
+    whole = numeral_value(m[1]) if m[1] else Decimal(0)
+    return f"{whole}." + "".join(str(_LEX.numerals[c][0]) for c in m[2])
 
 
 def _read_amount(amount: str) -> tuple[Decimal, str | None]:
@@ -172,8 +228,39 @@ def _has_magnitude(amount: str) -> bool:
 
 def _inside_fixed_term(folded: str, start: int, end: int) -> bool:
     lo = max(0, start - _FIXED_REACH)
-    return any(m.start() + lo < end and m.end() + lo > start
+    return any(m.start(1) + lo < end and m.end(1) + lo > start
                for m in _FIXED_TERM.finditer(folded[lo:end + _FIXED_REACH]))
+
+
+def _inside_quotes(folded: str, start: int, end: int) -> bool:
+    """Whether the figure sits inside a short quoted name or a title: “一件事一次办”, 《…30条》."""
+    for opening, (closing, reach) in _NAME_QUOTES.items():
+        left = folded.rfind(opening, max(0, start - reach), start)
+        if left < 0 or closing in folded[left + 1:start]:
+            continue
+        right = folded.find(closing, end, end + reach)
+        if right >= 0 and opening not in folded[end:right] and right - left - 1 <= reach:
+            return True
+    return False
+
+
+def _is_duration(folded: str, m: re.Match, start: int) -> bool:
+    """N年 as a length of time (连续3年, 服务年限5年, 3年内) rather than a date or period.
+
+    Only a small whole number (not 2021, 二〇二一), after a duration word or followed
+    by 内 / a marker such as 以上, and not continued as a date or name (3年底, 三年行动).
+    """
+    if m["unit"] != "年" or m["low"] or m["sign"]:
+        return False
+    amount = m["amount"]
+    if not (amount.isdigit() and len(amount) <= 2
+            or all(c in _DIGIT + _TEN for c in amount) and not set(amount) & set(_ZERO) and len(amount) <= 3):
+        return False
+    following = folded[m.end():m.end() + 1]
+    if following and following in _DATE_GOES_ON:
+        return False
+    cued = any(folded.endswith(cue, 0, start) for cue in _LEX.duration_cues)
+    return cued or bool(m["after"]) or following == "内"
 
 
 def _is_threshold(folded: str, after: str | None, end: int) -> bool:
@@ -187,18 +274,23 @@ def _is_quantity(folded: str, m: re.Match) -> bool:
     """Whether a grammar match is a fact rather than a date, rank, name or threshold."""
     unit = m["unit"] or m["low_unit"] or ""
     plain_unit = unit.partition("/")[0].partition("·")[0]
-    if plain_unit in _LEX.non_fact_units:
+    start = m.start("per") if m["per"] else m.start() + len(m["before"] or "")
+    if plain_unit in _LEX.non_fact_units and not _is_duration(folded, m, start):
         return False                                   # 2021年, 1-9月份, 65岁, 二级
     if not (unit or m["per"] or m["numerator"] or any(c in _BIG for c in m["amount"])):
         return False                                   # a bare number without 万/亿: 4D+, 5G, 10.31, 十分
-    start = m.start("per") if m["per"] else m.start() + len(m["before"] or "")
-    if start and (folded[start - 1] == _ORDINAL or folded[start - 1].isascii() and folded[start - 1].isalnum()):
-        return False                                   # 第五届, 第7位, G20
+    if start:
+        previous = folded[start - 1]
+        if previous == _ORDINAL or previous == _PER or previous.isascii() and previous.isalnum():
+            return False                               # 第五届, 第7位, G20, 每千人口
+        if m["amount"] and m["amount"][0] in _VAGUE.get(previous, "") and not m["low"]:
+            return False                               # 数百人, 几十个, 上千人
     if m["amount"] == "一" and folded[m.end():m.end() + 1] == "一":
         return False                                   # 一村一品, 一人一岗: an idiom, not a count
-    if _is_threshold(folded, m["after"], m.end()):
-        return False                                   # 10亿元以上项目, 65岁以上老年人
-    return not _inside_fixed_term(folded, m.start(), m.end())
+    proportion = m["per"] or m["numerator"] or plain_unit in _PROPORTIONS
+    if not proportion and _is_threshold(folded, m["after"], m.end()):
+        return False                                   # 10亿元以上项目, 65岁以上老年人 (but 三分之二以上的村)
+    return not (_inside_fixed_term(folded, m.start(), m.end()) or _inside_quotes(folded, m.start(), m.end()))
 
 
 def _approx(m: re.Match, inside: str | None) -> str | None:
@@ -218,6 +310,8 @@ def _number(m: re.Match) -> Number:
         value = numeral_value(m["numerator"]) / numeral_value(m["denominator"])
         return Number(m.start(), m.end(), float(value), None, "", _approx(m, None), RATIO)
     value, inside = _read_amount(m["amount"])
+    if m["sign"]:
+        value = -value
     high = None
     if m["low"]:
         low, low_inside = _read_amount(m["low"])

@@ -28,6 +28,8 @@ class Lexicon:
     change_verbs: Mapping[str, str]            # 增长 → increase
     metric_words: Mapping[str, frozenset[str]] # kind (frame, light, link) → words
     jieba_userdict: str                        # path of the jieba user dictionary
+    duration_cues: tuple[str, ...] = ()        # 连续 年限 为期 …: N年 after them is a duration
+    false_markers: tuple[str, ...] = ()        # 节约 签约 附近 …: a marker inside an ordinary word
 
     def markers(self, position: str) -> list[str]:
         return [m for m, (pos, _) in self.approx_markers.items() if pos == position]
@@ -56,6 +58,8 @@ def lexicon() -> Lexicon:
         change_verbs=MappingProxyType(dict(_rows("change_verbs.tsv"))),
         metric_words=MappingProxyType({k: frozenset(v) for k, v in metric_words.items()}),
         jieba_userdict=str(RESOURCES / "jieba_userdict.txt"),
+        duration_cues=tuple(w for w, in _rows("duration_cues.txt")),
+        false_markers=tuple(w for w, in _rows("false_markers.txt")),
     )
 
 
