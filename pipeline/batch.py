@@ -11,11 +11,12 @@ import os
 import resource
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
 from .records import Problem
+from .schema import TABLES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RAW = PROJECT_ROOT / "raw"
@@ -180,7 +181,7 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
 
         log(f"processing {len(todo)} report(s), {len(result.skipped)} unchanged, jobs={jobs}")
         worker_rss: dict[int, int] = {}   # pid → peak RSS, for bench/
-        summaries: list[str] = []
+        verdicts = []        # each chunk's validation, without its tables
         done = 0
         for chunk_results in _results(todo, jobs):
             good: dict[str, dict] = {}
@@ -195,8 +196,7 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
             done += len(chunk_results)
             if good:
                 validation = _validate(good, out, expectations)
-                result.validation_failed |= _failed(validation, fail_on)
-                summaries.append(_summary(validation))
+                verdicts.append(replace(validation, tables={}))
                 manifest = export.export(
                     out, _split(validation.tables, good), manifest=manifest,
                     sources={rid: (str(by_id[rid][0]), shas[rid]) for rid in good},
@@ -204,7 +204,12 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
                 result.processed += list(good)
             log(f"{done}/{len(todo)} reports")
         _write_run_stats(out, worker_rss.values() if jobs > 1 else [])
-        result.summary = "\n".join(s for s in summaries if s)
+        if verdicts:
+            from .validate import exit_failed, summary
+            verdict = replace(verdicts[-1], failures=tuple(f for v in verdicts for f in v.failures),
+                              checks={k: c for v in verdicts for k, c in v.checks.items()})
+            result.validation_failed = exit_failed(verdict, fail_on)
+            result.summary = summary(verdict)
     return result
 
 
@@ -213,18 +218,8 @@ def _validate(tables_by_report: dict[str, dict], out: Path, expectations: Path |
 
     from .validate import validate
     batch = {name: pa.concat_tables([t[name] for t in tables_by_report.values()])
-             for name in ("reports", "tasks", "facts")}
+             for name in TABLES}
     return validate(batch, out_dir=out, expectations_dir=expectations)
-
-
-def _failed(validation, fail_on: str) -> bool:
-    from .validate import exit_failed
-    return exit_failed(validation, fail_on)
-
-
-def _summary(validation) -> str:
-    from .validate import summary
-    return summary(validation)
 
 
 def _split(tables: dict, tables_by_report: dict[str, dict]) -> dict[str, dict]:

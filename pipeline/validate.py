@@ -60,6 +60,7 @@ SCHEMA_CHECKS = {"schema.columns": "error", "schema.types": "error", "schema.not
 _ROW = "_row"                        # row position in the batch table, GX's index column
 _SUMMARY_LINES_PER_REPORT = 5
 _SUMMARY_PASSING_LISTED = 20
+_SUMMARY_REPORTS_DETAILED = 10       # failing reports listed with their failures, per summary
 
 
 class _Timer:
@@ -133,28 +134,30 @@ def exit_failed(validation: Validation, fail_on: str = "error") -> bool:
     return any(f.severity == "error" or fail_on == "warning" for f in validation.failures)
 
 
-def summary(validation: Validation, *, max_lines_per_report: int = _SUMMARY_LINES_PER_REPORT) -> str:
+def summary(validation: Validation, *, max_lines_per_report: int = _SUMMARY_LINES_PER_REPORT,
+            max_reports: int = _SUMMARY_REPORTS_DETAILED) -> str:
     """Terminal summary: per report, checks passed/failed and the first failures
-    (task number, mention, a few words of context); all-passing reports are folded
-    into one line when there are many."""
+    (task number, mention, a few words of context). Bounded whatever the batch size:
+    reports with errors come first, at most ``max_reports`` are detailed (the rest are
+    counted, with a tally of failing rows per check), and all-passing reports are
+    folded into one line when there are many."""
     n_checks = len(validation.severities)
     by_report: dict[str | None, list[Failure]] = {}
     for f in validation.failures:
         by_report.setdefault(f.report_id, []).append(f)
     reports = list(validation.checks.values())
     clean = [c for c in reports if not c.failed]
+    failing = sorted((c for c in reports if c.failed), key=lambda c: (not c.errors, -c.failed))
     n_err = sum(1 for c in reports if c.errors)
     n_warn = sum(1 for c in reports if c.warnings and not c.errors)
     lines = [f"validation: {len(reports)} report(s), {n_checks} checks each; "
              f"{n_err} with errors, {n_warn} with warnings only, {len(clean)} clean"]
-    for c in reports:
-        if not c.failed:
-            if len(clean) <= _SUMMARY_PASSING_LISTED:
-                lines.append(f"  {c.report_id}: {c.passed}/{n_checks} checks passed")
-            continue
+    if len(failing) > max_reports:
+        lines += _tally(validation)
+    for c in failing[:max_reports]:
         lines.append(f"  {c.report_id}: {c.passed}/{n_checks} checks passed, {c.failed} failed "
                      f"({c.errors} error, {c.warnings} warning)")
-        fs = by_report.get(c.report_id, [])
+        fs = sorted(by_report.get(c.report_id, []), key=lambda f: f.severity != "error")
         for f in fs[:max_lines_per_report]:
             lines.append("    " + _failure_line(f))
         if len(fs) > max_lines_per_report:
@@ -162,14 +165,42 @@ def summary(validation: Validation, *, max_lines_per_report: int = _SUMMARY_LINE
             if validation.review_dir is not None:
                 more += f": see {validation.review_dir / (c.report_id + '.html')}"
             lines.append(more)
-    if clean and len(clean) > _SUMMARY_PASSING_LISTED:
+    if len(failing) > max_reports:
+        rest = failing[max_reports:]
+        more = (f"  … and {len(rest)} more report(s) with failures "
+                f"({sum(1 for c in rest if c.errors)} with errors)")
+        if validation.review_dir is not None:
+            more += f": see {validation.review_dir}/<report_id>.html"
+        lines.append(more)
+    if len(clean) <= _SUMMARY_PASSING_LISTED:
+        lines += [f"  {c.report_id}: {c.passed}/{n_checks} checks passed" for c in clean]
+    else:
         lines.append(f"  {len(clean)} report(s) passed all {n_checks} checks")
     orphans = by_report.get(None, [])
     for f in orphans[:max_lines_per_report]:
         lines.append("  (no report id) " + _failure_line(f))
+    if len(orphans) > max_lines_per_report:
+        lines.append(f"  (no report id) … and {len(orphans) - max_lines_per_report} more failing row(s)")
     if validation.docs_index is not None:
         lines.append(f"  Data Docs: {validation.docs_index}")
     return "\n".join(lines)
+
+
+def _tally(validation: Validation, limit: int = 10) -> list[str]:
+    """One line per failed check: its severity, failing rows and reports."""
+    rows: dict[str, int] = {}
+    reports: dict[str, set] = {}
+    for f in validation.failures:
+        rows[f.check] = rows.get(f.check, 0) + 1
+        reports.setdefault(f.check, set()).add(f.report_id)
+    order = sorted(rows, key=lambda c: (validation.severities.get(c) != "error", -len(reports[c]), c))
+    lines = ["  failed checks:"]
+    for check in order[:limit]:
+        lines.append(f"    {validation.severities.get(check, '?').upper():7} {check}: "
+                     f"{rows[check]} row(s) in {len(reports[check])} report(s)")
+    if len(order) > limit:
+        lines.append(f"    … and {len(order) - limit} more check(s)")
+    return lines
 
 
 def _failure_line(f: Failure) -> str:
@@ -237,12 +268,48 @@ class UnitVocabulary:
     units: frozenset[str]          # plain units extract can emit; "" is a bare number
     dimensions: frozenset[str]     # every value Quantity.dimension can take
     dimension_of: object           # unit → the dimension extract gives it
+    ratio: str = "ratio"           # the dimension of a fraction (三分之一)
+
+    def known(self, unit: str) -> bool:
+        """A plain vocabulary unit, or a composite one extract writes: a rate
+        (元/人/月, 元/人·年, 张/千人, 人/万人, 吨/日, 元/平方米·月) or a product (人·次,
+        千瓦·时). The first part is a vocabulary unit without magnitude (万元/公里 is
+        written 元/公里, the 万 is in the value); every later part is a vocabulary unit
+        or a time/population word, a denominator optionally with one magnitude
+        (千人, 万人)."""
+        if unit in self.units:
+            return True
+        head, *rest = re.split(r"([/·])", unit.translate(_HALF_WIDTH_SEPARATORS))
+        if not rest or head not in self.units or not head:
+            return False
+        denominator = False
+        for sep, part in zip(rest[::2], rest[1::2]):
+            denominator |= sep == "/"
+            if denominator:
+                part = _DENOMINATOR_FIGURE.sub("", part, count=1)
+            if not part or not (part in self.units or part in _RATE_PERIODS or part in _POPULATION_WORDS):
+                return False
+        return True
+
+    def dimension(self, unit: str, mention: str | None) -> str:
+        """The dimension extract gives a figure: its unit's, except a fraction
+        (三分之二, unit "") is a ratio."""
+        if unit == "" and mention and "分之" in mention:
+            return self.ratio
+        return self.dimension_of(unit)
+
+
+_HALF_WIDTH_SEPARATORS = str.maketrans({"／": "/", "％": "%", "・": "·", "•": "·", "‧": "·"})
+_DENOMINATOR_FIGURE = re.compile(r"^[0-9]*[十百千万萬亿億]{1,2}(?=.)")    # 张/千人, 人/10万人
+_RATE_PERIODS = {"年", "年度", "月", "日", "天", "周", "季", "季度", "小时", "小時", "时", "時",
+                 "学期", "學期", "次"}                                       # 元/人/月, 千瓦·时
+_POPULATION_WORDS = {"人", "人口", "户", "戶"}                               # 张/千人, 人/万人口
 
 
 def unit_vocabulary() -> UnitVocabulary:
     """The extractor's vocabulary, read in this one place (``pipeline.extract.units``)."""
     from .extract import units as u
-    return UnitVocabulary(frozenset(u.vocabulary()) | {""}, frozenset(u.dimensions()), u.dimension_of)
+    return UnitVocabulary(frozenset(u.vocabulary()) | {""}, frozenset(u.dimensions()), u.dimension_of, u.RATIO)
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
@@ -268,6 +335,17 @@ def _derive_reports(rep: pd.DataFrame, tasks: pd.DataFrame, facts: pd.DataFrame)
     rep["tasks_found"] = _counts(tasks["report_id"], rep["report_id"])
     rep["facts_found"] = _counts(facts["report_id"], rep["report_id"])
 
+    # the title's count (20项, 十件) names the categories (the seed: 20) or the tasks
+    # (成都 2022: 十件 = 10 tasks in 4 categories); null when it matches either or is absent
+    def mismatch(declared, n_categories, n_tasks):
+        if pd.isna(declared) or declared in (n_categories, n_tasks):
+            return None
+        return f"title declares {int(declared)}; found {n_categories} categories, {n_tasks} tasks"
+
+    rep["declared_items_mismatch"] = np.array(
+        [mismatch(d, c, t) for d, c, t in zip(rep["declared_items"], rep["n_categories"], rep["tasks_found"])],
+        dtype=object)
+
 
 def _derive_tasks(tdf: pd.DataFrame, tasks: pa.Table) -> None:
     tdf["task_no_expected"] = tdf.groupby("report_id", dropna=False)["task_no"].rank(method="dense")
@@ -291,7 +369,6 @@ _COMPLETION = re.compile(r"完成率|完成比例|进度|为(?:年度|全年)?(?
                          r"|(?:计划|目标|任务)(?:数)?的$|完成了?$")
 _CHANGE = re.compile(r"(?:增长|增加|提高|提升|上升|上涨|下降|降低|减少|回落|增|降|高出|低于|超出|同比|环比)了?$"
                      r"|增长率|增速|增幅|降幅")
-_RATE_PERIODS = {"年", "月", "日", "天", "周", "季", "季度", "小时", "学期", "次"}   # 元/人/月
 _SHARE_UNITS = {"%": 1.0, "％": 1.0, "‰": 0.1, "成": 10.0}
 _STAGE = re.compile(r"(新开工|开工建设|开工|启动|开建|动工)|(完工|竣工|建成|完成)")
 _STAGE_WORDS = re.compile(r"新开工|开工建设|开工|启动|开建|动工|完工|竣工|建成|完成|建设|改造")
@@ -333,24 +410,19 @@ def _derive_facts(fdf: pd.DataFrame, tdf: pd.DataFrame, voc: UnitVocabulary) -> 
                           for c, m, ms in zip(cell, metric, mstart)]
 
     def unit_ok(u):
-        if u is None:
-            return None
-        if u in voc.units:
-            return True
-        parts = [p.lstrip("万千百亿") for p in re.split("[/／]", u)]      # a rate: 元/人/月, 人/万人
-        return (len(parts) > 1 and parts[0] in voc.units
-                and all(p and (p in voc.units or p in _RATE_PERIODS) for p in parts[1:]))
+        return None if u is None else voc.known(u)
 
     distinct = {u for u in unit if u is not None}           # a few dozen units per batch
     known = {u: unit_ok(u) for u in distinct}
-    dim_of = {u: voc.dimension_of(u) for u in distinct}
     fdf["unit_known"] = np.array([known.get(u) for u in unit], dtype=object)
     fdf["dimension_known"] = np.array([None if d is None else d in voc.dimensions for d in dim], dtype=object)
-    fdf["unit_dimension"] = np.array([None if d is None else dim_of.get(u) for u, d in zip(unit, dim)], dtype=object)
+    fdf["unit_dimension"] = np.array([None if d is None or u is None else voc.dimension(u, m)
+                                      for u, d, m in zip(unit, dim, mention)], dtype=object)
 
     def unit_written(u, m):
         if u is None or m is None:
             return None
+        m = m.translate(_HALF_WIDTH_SEPARATORS)          # 20元／人 → unit 元/人
         return (u == "" or u in m or (u in ("%", "％") and ("百分之" in m or "%" in m or "％" in m))
                 or (u == "‰" and "千分之" in m))
 
@@ -371,6 +443,18 @@ def _derive_facts(fdf: pd.DataFrame, tdf: pd.DataFrame, voc: UnitVocabulary) -> 
             if found:
                 stage[i] = "start" if found[-1].group(1) else "finish"
     fdf["share_percent"] = share
+
+    # a negative value is an extraction error, except a change written with its minus
+    # sign (同比增长-2.3%, 增速为-1.5%, -3.2个百分点): extract keeps that sign
+    signed = value.copy()
+    for i in np.flatnonzero(value < 0):
+        m, b = mention[i] or "", before[i]
+        written = m[:1] in ("-", "−", "－")
+        is_change = (change[i] is not None or dim[i] == "percentage_point"
+                     or _CHANGE.search(b) or _CHANGE.search(metric[i] or ""))
+        if written and is_change:
+            signed[i] = -value[i]
+    fdf["value_sign_checked"] = signed
     fdf["stage"] = stage
 
     # 完工 ≤ 开工: the largest start figure of the same cell, unit and subject
@@ -714,8 +798,9 @@ def _failure(table: str, check: str, severity: str, rid: str | None, rec: pd.Ser
             s, e = int(s), int(e)
             snippet = ("…" if s > 8 else "") + cell[max(0, s - 8):s] + "[" + cell[s:e] + "]" + cell[e:e + 6] + ("…" if e + 6 < len(cell) else "")
             bits.insert(0, snippet)
-        if val("metric"):
-            bits.append(f"metric={val('metric')}")
+        metric = val("metric")
+        if metric and "metric" not in _expectation_columns(kwargs):
+            bits.append("metric=" + (metric if len(metric) <= 12 else metric[:11] + "…"))
     elif table == "tasks":
         text = val("task") or ""
         bits.insert(0, text[:14] + ("…" if len(text) > 14 else ""))

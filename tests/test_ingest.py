@@ -320,7 +320,28 @@ def test_declared_count_that_disagrees_is_a_warning():
     assert len(report.tasks) == 59
     [warning] = report.warnings
     assert warning.line == 1 and "19" in warning.message and "20 categories" in warning.message
+    assert "59 tasks" in warning.message
     assert str(warning).startswith("r.txt:1: ")
+
+
+@pytest.mark.parametrize("declared, warns", [
+    ("20项", False),        # the seed: 20 categories
+    ("59项", False),        # the tasks found (成都 2022: 十件 = 10 tasks in 4 categories)
+    ("21项", True),
+    ("58项", True),
+])
+def test_declared_count_may_be_the_categories_or_the_tasks(declared, warns):
+    lines = SEED_LINES.copy()
+    lines[0] = lines[0].replace("20项", declared)
+    report = parse(utf8("\n".join(lines)), "r.txt")
+    assert (len(report.categories), len(report.tasks)) == (20, 59)
+    assert bool(report.warnings) == warns
+
+
+def test_heldout_chengdu_declares_its_tasks():
+    report = parse((FIXTURES / "heldout" / "chengdu_2022_01-12.txt").read_bytes(), "chengdu_2022_01-12.txt")
+    assert (report.declared_items, len(report.categories), len(report.tasks)) == (10, 4, 10)
+    assert report.warnings == ()
 
 
 # --- Bad input ------------------------------------------------------------------------

@@ -146,7 +146,7 @@ CASES = [
     ("reports.period_month_13", _case_seed("reports", "period_end_month", 0, 13), "reports", "reports.period_months", "error"),
     ("reports.period_start_after_end", _case_seed("reports", "period_start_month", 0, 10), "reports", "reports.period_months", "error"),
     ("reports.declared_items", _case_seed("reports", "declared_items", 0, 25), "reports",
-     "reports.declared_items_match_categories", "warning"),
+     "reports.declared_items_match", "warning"),
     ("reports.year", _case_seed("reports", "year", 0, 1921), "reports", "reports.year_plausible", "warning"),
     ("reports.title_blank", _case_seed("reports", "title", 0, "  "), "reports", "reports.title_present", "error"),
     ("reports.no_facts", _no_facts, "reports", "reports.has_facts", "error"),
@@ -167,12 +167,27 @@ CASES = [
     ("facts.no_such_task", _case_seed_fact("3188万元", "task_no", 99), "facts", "facts.span_matches_mention", "error"),
     ("facts.value_negative", _case_seed_fact("3188万元", "value", -5.0), "facts", "facts.value_non_negative", "error"),
     ("facts.value_null", _case_seed_fact("3188万元", "value", None), "facts", "facts.value_non_negative", "error"),
+    ("facts.value_signed_not_a_change", lambda rid: _mini_fact("完成投资-5亿元", "-5亿元", -5e8, "元", "currency",
+                                                               rid=rid, metric="投资"),
+     "facts", "facts.value_non_negative", "error"),
     ("facts.range_reversed", _case_seed_fact("3188万元", "value_high", 100.0), "facts", "facts.range_ordered", "error"),
     ("facts.unit_unknown", _case_seed_fact("3188万元", "unit", "斤两"), "facts", "facts.unit_in_vocabulary", "error"),
+    # a magnitude left in a rate's numerator: the value is not in base units (万元/公里 → 元/公里)
+    ("facts.rate_unit_with_magnitude", lambda rid: _mini_fact("每公里补助50万元/公里", "50万元/公里", 500000,
+                                                              "万元/公里", "rate", rid=rid),
+     "facts", "facts.unit_in_vocabulary", "error"),
+    ("facts.rate_unit_per_age", lambda rid: _mini_fact("补助100元/岁", "100元/岁", 100, "元/岁", "rate", rid=rid),
+     "facts", "facts.unit_in_vocabulary", "error"),
+    ("facts.rate_unit_cut_short", lambda rid: _mini_fact("补助100元/", "100元/", 100, "元/", "rate", rid=rid),
+     "facts", "facts.unit_in_vocabulary", "error"),
     ("facts.dimension_unknown", _case_seed_fact("3188万元", "dimension", "money"), "facts",
      "facts.dimension_in_vocabulary", "error"),
     ("facts.dimension_wrong", _case_seed_fact("3188万元", "dimension", "count"), "facts",
      "facts.dimension_matches_unit", "error"),
+    ("facts.bare_number_as_ratio", lambda rid: _mini_fact("惠及群众156万", "156万", 1560000, "", "ratio", rid=rid),
+     "facts", "facts.dimension_matches_unit", "error"),
+    ("facts.fraction_as_count", lambda rid: _mini_fact("三分之二的村完成改造", "三分之二", 2 / 3, "", "count", rid=rid),
+     "facts", "facts.dimension_matches_unit", "error"),
     ("facts.unit_not_written", _case_seed_fact("3188万元", "unit", "吨"), "facts", "facts.unit_in_mention", "error"),
     ("facts.share_over_100", lambda rid: _share(181.8, rid=rid), "facts", "facts.share_within_0_100", "error"),
     ("facts.rate_over_100", lambda rid: _mini_fact("全市城镇登记失业率为120%", "120%", 120, "%", "percent",
@@ -221,6 +236,47 @@ def _good(rid):
     return build_tables(report, cells)
 
 
+# Composite units as extract writes them, each in a correct report: never a failure.
+RATE_UNITS = [   # (cell text, mention, value, unit, dimension)
+    ("城乡居民医保人均财政补助标准由610元/人·年提高至640元/人·年", "610元/人·年", 610, "元/人·年", "rate"),
+    ("基础养老金最低标准达到142元/人/月", "142元/人/月", 142, "元/人/月", "rate"),
+    ("每千人口床位数达到6.5张/千人", "6.5张/千人", 6.5, "张/千人", "rate"),
+    ("每万人口全科医生达到3.2人/万人", "3.2人/万人", 3.2, "人/万人", "rate"),
+    ("新增污水处理能力2万吨/日", "2万吨/日", 20000, "吨/日", "rate"),
+    ("农村公路补助标准50万元/公里", "50万元/公里", 500000, "元/公里", "rate"),
+    ("发放交通补贴20元／人", "20元／人", 20, "元/人", "rate"),
+    ("物业补贴3元/平方米·月", "3元/平方米·月", 3, "元/平方米·月", "rate"),
+    ("开展义诊服务1.2万人·次", "1.2万人·次", 12000, "人·次", "none"),
+    ("每10万人口拥有全科医生3.5人/10万人", "3.5人/10万人", 3.5, "人/10万人", "rate"),
+    ("全区三分之二以上的乡镇中心校建成标准化食堂", "三分之二以上", 2 / 3, "", "ratio"),
+]
+
+
+# Changes written with a minus sign: extract keeps the sign, and they are correct.
+SIGNED_CHANGES = [   # (cell text, mention, value, unit, dimension, extra Quantity fields)
+    ("社会消费品零售总额同比增长-2.3%", "-2.3%", -2.3, "%", "percent", {"change": "increase", "metric": "增长"}),
+    ("工业增加值增速为-1.5%", "-1.5%", -1.5, "%", "percent", {"metric": "工业增加值增速"}),
+    ("人口自然增长率-0.5‰", "-0.5‰", -0.5, "‰", "permille", {"metric": "人口自然增长率"}),
+    ("失业率较上年-0.2个百分点", "-0.2个百分点", -0.2, "个百分点", "percentage_point", {}),
+]
+
+
+def _rates(rid):
+    cells, tasks = {}, []
+    figures = [(*f, {}) for f in RATE_UNITS] + SIGNED_CHANGES
+    for no, (text, mention, value, unit, dim, kw) in enumerate(figures, 1):
+        cells[(no, "status")] = (q(text, mention, value, unit, dim, **kw),)
+        tasks.append(Task(1, "民生", no, "提高保障标准", text, ("市医保局",), 4 + 4 * no, 7 + 4 * no))
+    report = Report(rid, rid + ".txt", "某市2023年民生实事", "某市", 2023, 1, 11, None, "utf-8", "0" * 64,
+                    (Category(1, "民生", 7),), tuple(tasks))
+    return build_tables(report, cells)
+
+
+def _declares_tasks(rid):
+    """十件民生实事 counting the 59 tasks, not the 20 categories (成都 2022)."""
+    return _edit(_seed(rid), "reports", "declared_items", 0, 59)
+
+
 def _rid(case_id):
     return "case_" + case_id.replace(".", "_")
 
@@ -228,7 +284,8 @@ def _rid(case_id):
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """One validate call over: clean seed, good variants, one report per broken case."""
-    batch = concat(seed_tables(), _good("good_variants"), *(build(_rid(cid)) for cid, build, *_ in CASES))
+    batch = concat(seed_tables(), _good("good_variants"), _rates("good_rates"), _declares_tasks("good_declares_tasks"),
+                   *(build(_rid(cid)) for cid, build, *_ in CASES))
     cwd = tmp_path_factory.mktemp("cwd")
     out = tmp_path_factory.mktemp("out")
     before = _tree_hash(DEFAULT_EXPECTATIONS)
@@ -262,6 +319,51 @@ def test_clean_seed_passes_every_check(run):
 
 def test_unusual_but_correct_report_passes(run):
     assert _failed_checks(run["v"], "good_variants") == set()
+
+
+def test_composite_rate_units_pass(run):
+    assert _failed_checks(run["v"], "good_rates") == set()
+
+
+def test_declared_count_may_be_the_tasks(run):
+    assert _failed_checks(run["v"], "good_declares_tasks") == set()
+
+
+def test_declared_count_failure_reads_well(run):
+    [f] = [f for f in run["v"].failures if f.report_id == _rid("reports.declared_items")]
+    assert "title declares 25; found 20 categories, 59 tasks" in f.context
+
+
+@pytest.mark.parametrize("unit,known", [
+    ("元/人·年", True), ("元/人/月", True), ("张/千人", True), ("人/万人", True), ("吨/日", True),
+    ("元/公里", True), ("元/平方米·月", True), ("人/万人口", True), ("人·次", True), ("千瓦·时", True),
+    ("人/10万人", True), ("元/2人", False), ("人·万次", False), ("元/万", False),
+    ("万元/公里", False), ("亿元", False), ("元/岁", False), ("岁/人", False), ("元/", False), ("/人", False),
+    ("元//人", False), ("元/千", False), ("斤两", False),
+])
+def test_unit_vocabulary_composites(unit, known):
+    from pipeline.validate import unit_vocabulary
+    assert unit_vocabulary().known(unit) is known
+
+
+def test_validation_agrees_with_extract_on_every_unit_it_writes():
+    """Every unit extract writes for the seed, the held-out reports and the composite
+    phrases is in the vocabulary, with the dimension extract gave it."""
+    from pipeline.extract import extract
+    from pipeline.validate import unit_vocabulary
+    voc = unit_vocabulary()
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    texts = [t for t, *_ in RATE_UNITS] + ["补贴2元/人·次", "收费30元/吨", "每日500吨/天", "补助300元/户·年",
+                                           "1000元/年", "5人/万人口", "发电3千瓦·时"]
+    for path in [fixtures / "linyi_2021_01-09.cells.jsonl", *sorted((fixtures / "heldout").glob("*.cells.jsonl"))]:
+        texts += [json.loads(line)["text"] for line in path.read_text("utf-8").splitlines() if line.strip()]
+    seen = set()
+    for text in texts:
+        for qty in extract(text):
+            seen.add(qty.unit)
+            assert voc.known(qty.unit), (qty.unit, qty.mention, text)
+            assert voc.dimension(qty.unit, qty.mention) == qty.dimension in voc.dimensions, qty
+    assert {"元/人·年", "元/人/月", "人/万人", "吨/日", "元/公里"} <= seen
 
 
 @pytest.mark.parametrize("case_id,build,table,check,severity", CASES, ids=[c[0] for c in CASES])
@@ -358,6 +460,8 @@ def test_summary(run):
     s = summary(run["v"])
     assert s.splitlines()[0].startswith(f"validation: {len(run['v'].checks)} report(s)")
     assert f"{SEED}: {len(run['v'].severities)}/{len(run['v'].severities)} checks passed" in s
+    assert "  failed checks:" in s and "more report(s) with failures" in s      # > 10 failing reports
+    s = summary(run["v"], max_reports=len(run["v"].checks))
     line = next(ln for ln in s.splitlines() if "facts.share_within_0_100" in ln and "task 1" in ln)
     assert "«81.8%»" in line and "share_percent=181.8" in line and "财政支出" in line
 
@@ -369,6 +473,26 @@ def test_summary_caps_lines_per_report():
     s = summary(v)
     assert "and 25 more failing row(s): see /out/review/r1.html" in s
     assert len(s.splitlines()) == 1 + 1 + 5 + 1
+
+
+def test_summary_is_bounded_for_large_batches():
+    """1000 failing reports: a tally per check, 10 reports detailed (errors first), the
+    rest counted — the summary stays a screenful."""
+    fs, checks = [], {}
+    for r in range(1000):
+        rid = f"r{r:04d}"
+        sev = "error" if r % 3 == 0 else "warning"
+        fs += [Failure("facts", f"c{sev}", sev, rid, 1, i, f"{i}个", "…") for i in range(1, 8)]
+        checks[rid] = ReportChecks(rid, 33, 1, int(sev == "error"), int(sev == "warning"))
+    v = Validation({}, tuple(fs), checks, {"cerror": "error", "cwarning": "warning"}, "run", None, Path("/out/review"))
+    lines = summary(v).splitlines()
+    assert len(lines) < 100
+    assert lines[0] == "validation: 1000 report(s), 2 checks each; 334 with errors, 666 with warnings only, 0 clean"
+    assert "    ERROR   cerror: 2338 row(s) in 334 report(s)" in lines
+    assert "    WARNING cwarning: 4662 row(s) in 666 report(s)" in lines
+    detailed = [ln for ln in lines if ln.startswith("  r")]
+    assert len(detailed) == 10 and all("(1 error, 0 warning)" in ln for ln in detailed)
+    assert "  … and 990 more report(s) with failures (324 with errors): see /out/review/<report_id>.html" in lines
 
 
 def _validation(*severities):
