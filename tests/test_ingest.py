@@ -180,7 +180,7 @@ def test_seed_facts():
 
 def test_seed_cells_equal_the_gold_cell_texts():
     tasks = {t.task_no: t for t in SEED_REPORT.tasks}
-    expected = [json.loads(line) for line in (FIXTURES / "linyi_2021_01-09.cells.jsonl").open(encoding="utf-8")]
+    expected = [json.loads(line) for line in (FIXTURES / "gold" / "linyi_2021_01-09.cells.jsonl").open(encoding="utf-8")]
     assert len(expected) == 2 * 59
     assert [getattr(tasks[c["task_no"]], c["field"]) for c in expected] == [c["text"] for c in expected]
 

@@ -355,7 +355,7 @@ def test_validation_agrees_with_extract_on_every_unit_it_writes():
     fixtures = Path(__file__).resolve().parent / "fixtures"
     texts = [t for t, *_ in RATE_UNITS] + ["补贴2元/人·次", "收费30元/吨", "每日500吨/天", "补助300元/户·年",
                                            "1000元/年", "5人/万人口", "发电3千瓦·时"]
-    for path in [fixtures / "linyi_2021_01-09.cells.jsonl", *sorted((fixtures / "heldout").glob("*.cells.jsonl"))]:
+    for path in [fixtures / "gold" / "linyi_2021_01-09.cells.jsonl", *sorted((fixtures / "heldout").glob("*.cells.jsonl"))]:
         texts += [json.loads(line)["text"] for line in path.read_text("utf-8").splitlines() if line.strip()]
     seen = set()
     for text in texts:

@@ -1,6 +1,6 @@
 """Seed-like tables for the validate tests, built from hand-checked records.
 
-The seed report (临沂 2021, 1-9月份) is rebuilt from the shared gold files — cell
+The seed report (临沂 2021, 1-9月份) is rebuilt from the gold fixtures (tests/fixtures/gold) — cell
 texts, gold quantities — and the raw file's lead units, without ingest or extract, so
 these tests do not wait on (or break with) those stages.
 """
@@ -18,12 +18,10 @@ import pyarrow as pa
 from pipeline.records import Category, Quantity, Report, Task
 from pipeline.tables import build_tables
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-if not SHARED.exists():                       # tests run from another checkout
-    SHARED = Path("/work/shared")
-RAW = SHARED / "raw" / "linyi_2021_01-09.txt"
-GOLD = SHARED / "gold" / "linyi_2021_01-09.gold.jsonl"
-CELLS = SHARED / "gold" / "linyi_2021_01-09.cells.jsonl"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+RAW = FIXTURES / "linyi_2021_01-09.txt"
+GOLD = FIXTURES / "gold" / "linyi_2021_01-09.gold.jsonl"
+CELLS = FIXTURES / "gold" / "linyi_2021_01-09.cells.jsonl"
 _ORDINAL = re.compile(r"^([一二三四五六七八九十]+)、(.*)$")
 _CN = {c: i for i, c in enumerate("零一二三四五六七八九", 0)}
 
