@@ -15,24 +15,6 @@ SEED = Path(__file__).resolve().parent.parent / "raw" / "linyi_2021_01-09.txt"
 ERROR_LINE = re.compile(r"^Error: .+:\d+: .+ — .+$")
 
 
-@pytest.fixture()
-def elsewhere(tmp_path, monkeypatch):
-    """Run from an unrelated, empty working directory and check it stays empty."""
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
-    yield cwd
-    assert list(cwd.iterdir()) == [], "a run wrote into the working directory"
-
-
-@pytest.fixture()
-def raw(tmp_path):
-    folder = tmp_path / "raw"
-    folder.mkdir()
-    (folder / SEED.name).write_bytes(SEED.read_bytes())
-    return folder
-
-
 def run(*args: str) -> int:
     return main(["run", *map(str, args)])
 

@@ -37,26 +37,6 @@ def expectations_unchanged():
     assert not (PROJECT / "gx").exists()
 
 
-@pytest.fixture()
-def elsewhere(tmp_path, monkeypatch):
-    """Run from an unrelated, empty working directory; check it stays empty and that
-    no gx/ folder appears anywhere under tmp_path."""
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    monkeypatch.chdir(cwd)
-    yield cwd
-    assert list(cwd.iterdir()) == [], "a run wrote into the working directory"
-    assert [p for p in tmp_path.rglob("gx") if p.is_dir()] == [], "a run created a gx/ folder"
-
-
-@pytest.fixture()
-def raw(tmp_path):
-    folder = tmp_path / "raw"
-    folder.mkdir()
-    (folder / SEED.name).write_bytes(SEED.read_bytes())
-    return folder
-
-
 def run(*args) -> int:
     return main(["run", *map(str, args)])
 

@@ -243,9 +243,19 @@ SIGNS_AND_DURATIONS = [
     case("工作满5年以上，", "5年以上", 5, "年", M, id="duration-yishang"),
 ]
 
+BLIND_SET_GAPS = [               # found by the second held-out set (tests/fixtures/heldout2)
+    case("整治土地136.5公頃", "136.5公頃", 136.5, "公頃", id="traditional-unit-hectare"),
+    case("藏書526萬冊", "526萬冊", 5260000, "冊", id="traditional-unit-volume"),
+    case("人均不足2冊", "不足2冊", 2, "冊", L, id="traditional-unit-less-than"),
+    case("發放補助3.2億元，建成5個", "5個", 5, "個", id="traditional-classifier"),
+    case("发放培训补贴近1.6亿元", "近1.6亿元", 160000000, "元", A, id="marker-after-word-ending-in-its-first-char"),
+    case("积水时间由2小时以上缩短至30分钟", "2小时以上", 2, "小时", M, id="yishang-before-change-verb"),
+]
+
 CASES = (ARABIC + FULL_WIDTH + MAGNITUDES + CHINESE + MIXED + PERCENT_RATIO + RANGES + APPROX + RATES
          + BUGS_CAUGHT + FORMERLY_KNOWN_GAPS + PLACES_IN_SEQUENCE + BARE_MAGNITUDE_HEAD + FRACTION_MARKERS
-         + MORE_UNITS + RATE_DENOMINATORS + CHINESE_DECIMALS_AND_COLLOQUIAL + SIGNS_AND_DURATIONS)
+         + MORE_UNITS + RATE_DENOMINATORS + CHINESE_DECIMALS_AND_COLLOQUIAL + SIGNS_AND_DURATIONS
+         + BLIND_SET_GAPS)
 
 
 @pytest.mark.parametrize("text, mention, value, high, unit, approx", CASES)

@@ -212,16 +212,17 @@ CASES = [
 
 
 def _good(rid):
-    """Unusual but correct: traditional / bracketed agencies, a completion ratio and a
-    change over 100%, 完工 ≤ 开工, a rising 由…提高至… pair, ‰ and 成 shares."""
-    t1 = "城镇新增就业3.2万人,为年度计划的128%,同比增长150%,覆盖率达9成,死亡率3‰"
+    """Unusual but correct: traditional / bracketed agencies, completion ratios (为计划的…,
+    开工率) and a change over 100%, 完工 ≤ 开工, a rising 由…提高至… pair, ‰ and 成 shares."""
+    t1 = "城镇新增就业3.2万人,为年度计划的128%,同比增长150%,覆盖率达9成,死亡率3‰,项目开工率106.7%"
     t2 = "新开工改造老旧小区120个,完工80个"
     t3 = S_CHANGE
     cells = {
         (1, "status"): (q(t1, "3.2万人", 32000, "人", "count", metric="城镇新增就业"),
                         q(t1, "128%", 128, "%", "percent"), q(t1, "150%", 150, "%", "percent"),
                         q(t1, "9成", 9, "成", "ratio", metric="覆盖率"),
-                        q(t1, "3‰", 3, "‰", "permille", metric="死亡率")),
+                        q(t1, "3‰", 3, "‰", "permille", metric="死亡率"),
+                        q(t1, "106.7%", 106.7, "%", "percent", metric="项目开工率")),
         (2, "status"): (q(t2, "120个", 120, "个", "count", metric="老旧小区"), q(t2, "80个", 80, "个", "count")),
         (3, "status"): (q(t3, "142元/人/月", 142, "元/人/月", "rate", metric="基础养老金补助标准",
                           change="increase", change_role="before", change_group=1),

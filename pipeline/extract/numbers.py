@@ -113,6 +113,7 @@ QUANTITY = re.compile(rf"""
 _CLAUSE_GOES_ON = set("和及与并且均等")
 _THRESHOLD_MARKERS = {m for m, (pos, a) in _LEX.approx_markers.items()
                       if pos == "after" and a != "about"}
+_CHANGE_VERB = re.compile(_alternation(_LEX.change_verbs))
 _ORDINAL = "第"
 _PER = "每"                              # 每千人口, 每10万人: a denominator, not a count
 # 数百人, 几十个, 上千人: no figure is given (上 only before 百/千: 新上十个 counts)
@@ -267,7 +268,8 @@ def _is_threshold(folded: str, after: str | None, end: int) -> bool:
     if after not in _THRESHOLD_MARKERS or end >= len(folded):
         return False
     following = folded[end]
-    return "\u4e00" <= following <= "\u9fff" and following not in _CLAUSE_GOES_ON
+    return ("\u4e00" <= following <= "\u9fff" and following not in _CLAUSE_GOES_ON
+            and not _CHANGE_VERB.match(folded, end))       # 由2小时以上缩短至…: a figure, then its change
 
 
 def _is_quantity(folded: str, m: re.Match) -> bool:

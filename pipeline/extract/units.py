@@ -50,7 +50,7 @@ def lexicon() -> Lexicon:
         metric_words.setdefault(kind, set()).add(word)
     return Lexicon(
         numerals=MappingProxyType({c: (int(v), kind) for c, v, kind in _rows("numerals.tsv")}),
-        units=MappingProxyType({u: dim for u, dim in _rows("units.tsv")}),
+        units=MappingProxyType(_with_traditional(dict(_rows("units.tsv")))),
         non_fact_units=frozenset(w for w, in _rows("non_fact_units.txt")),
         approx_markers=MappingProxyType({m: (pos, a) for m, pos, a in _rows("approx_markers.tsv")}),
         fixed_terms=tuple(t for t, in _rows("fixed_terms.txt")),
@@ -61,6 +61,12 @@ def lexicon() -> Lexicon:
         duration_cues=tuple(w for w, in _rows("duration_cues.txt")),
         false_markers=tuple(w for w, in _rows("false_markers.txt")),
     )
+
+
+def _with_traditional(units: dict[str, str]) -> dict[str, str]:
+    """The units plus their traditional spellings (公顷 → 公頃), from traditional.tsv."""
+    table = str.maketrans(dict(_rows("traditional.tsv")))
+    return {**{u.translate(table): dim for u, dim in units.items()}, **units}
 
 
 def vocabulary() -> dict[str, str]:
