@@ -1,8 +1,10 @@
 """The held-out gold as a test: a regression floor for how extract generalises.
 
-Three invented reports from other places (tests/fixtures/heldout/, written
-independently of the extractor; see its README) scored over their cells.jsonl the
-way tests/test_extract_gold.py scores the seed. The floor is the issue's target for
+Two sets of three invented reports from other places and years (tests/fixtures/
+heldout/ and heldout2/, each written independently of the extractor; see their
+READMEs) scored over their cells.jsonl the way tests/test_extract_gold.py scores the
+seed. Each set was scored blind once (0.974 and 0.988 end-to-end F1) before the
+general gaps it showed were fixed. The floor is the issue's target for
 unseen reports: end-to-end F1 >= 0.95, approx accuracy >= 0.95. Do not tune rules
 on these files' strings: fix the grammar or the vocabulary in general.
 """
@@ -14,14 +16,16 @@ import pytest
 
 from test_extract_gold import _jsonl, evaluate
 
-HELDOUT = Path(__file__).resolve().parent / "fixtures" / "heldout"
-STEMS = sorted(p.name.removesuffix(".gold.jsonl") for p in HELDOUT.glob("*.gold.jsonl"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+GOLD_FILES = sorted([*FIXTURES.glob("heldout/*.gold.jsonl"), *FIXTURES.glob("heldout2/*.gold.jsonl")])
+STEMS = [p.name.removesuffix(".gold.jsonl") for p in GOLD_FILES]
+HOME = {p.name.removesuffix(".gold.jsonl"): p.parent for p in GOLD_FILES}
 
 
 @pytest.fixture(scope="module")
 def result():
-    cells = [c for stem in STEMS for c in _jsonl(HELDOUT / f"{stem}.cells.jsonl")]
-    gold = [g for stem in STEMS for g in _jsonl(HELDOUT / f"{stem}.gold.jsonl")]
+    cells = [c for stem in STEMS for c in _jsonl(HOME[stem] / f"{stem}.cells.jsonl")]
+    gold = [g for stem in STEMS for g in _jsonl(HOME[stem] / f"{stem}.gold.jsonl")]
     # keys are (task_no, field): keep the reports apart by numbering tasks per report
     for i, stem in enumerate(STEMS):
         for row in cells + gold:
@@ -30,8 +34,8 @@ def result():
     return evaluate(cells, gold)
 
 
-def test_there_are_three_heldout_reports():
-    assert len(STEMS) == 3
+def test_there_are_six_heldout_reports():
+    assert len(STEMS) == 6
 
 
 def test_end_to_end_f1(result):
@@ -44,4 +48,5 @@ def test_approx_accuracy(result):
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_each_report_end_to_end(stem):
-    assert evaluate(_jsonl(HELDOUT / f"{stem}.cells.jsonl"), _jsonl(HELDOUT / f"{stem}.gold.jsonl"))["e2e_f1"] >= 0.95
+    home = HOME[stem]
+    assert evaluate(_jsonl(home / f"{stem}.cells.jsonl"), _jsonl(home / f"{stem}.gold.jsonl"))["e2e_f1"] >= 0.95
