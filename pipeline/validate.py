@@ -489,13 +489,14 @@ def _derive_facts(fdf: pd.DataFrame, tdf: pd.DataFrame, voc: UnitVocabulary) -> 
     grp = fdf["change_group"]
     has = grp.notna().to_numpy()
     if has.any():
-        sub = fdf.loc[has, ["report_id", "change_group", "change_role", "change", "value"]].copy()
+        sub = fdf.loc[has, ["report_id", "change_group", "change_role", "change", "value", "unit"]].copy()
         sub["_pos"] = np.flatnonzero(has)
         for _, g in sub.groupby(["report_id", "change_group"], dropna=False, sort=False):
             roles = g["change_role"].tolist()
             ok = len(g) == 2 and sorted(map(str, roles)) == ["after", "before"]
             complete[g["_pos"].to_numpy()] = ok
-            if ok:
+            # values compare only in one unit (由2小时缩短到30分钟 changes unit)
+            if ok and g["unit"].astype(str).nunique() == 1:
                 b = g.loc[g["change_role"] == "before", "value"].iloc[0]
                 a_pos = int(g.loc[g["change_role"] == "after", "_pos"].iloc[0])
                 if "decrease" in g["change"].tolist():

@@ -229,9 +229,16 @@ def _good(rid):
                         q(t3, "150元/人/月", 150, "元/人/月", "rate", metric="基础养老金补助标准",
                           change="increase", change_role="after", change_group=1)),
     }
+    t4 = "积水时间由2小时以上缩短到30分钟以内"      # a change that also changes unit
+    cells[(4, "status")] = (
+        q(t4, "2小时以上", 2, "小时", "time", approx="more_than", metric="积水时间",
+          change="decrease", change_role="before", change_group=1),
+        q(t4, "30分钟以内", 30, "分钟", "time", approx="less_than", metric="积水时间",
+          change="decrease", change_role="after", change_group=1))
     tasks = (Task(1, "就业", 1, "稳就业", t1, ("市殘聯", "团市委"), 8, 11),
              Task(1, "就业", 2, "改造老旧小区", t2, ("市教育局（市体育局）", "市疾控中心"), 12, 15),
-             Task(1, "就业", 3, "提高养老金", t3, ("市人社局",), 16, 19))
+             Task(1, "就业", 3, "提高养老金", t3, ("市人社局",), 16, 19),
+             Task(1, "就业", 4, "整治易涝点", t4, ("市住建局",), 20, 23))
     report = Report(rid, rid + ".txt", "某市2021年度1项民生实事", "某市", 2021, 1, 6, 1, "utf-8", "0" * 64,
                     (Category(1, "就业", 7),), tasks)
     return build_tables(report, cells)
