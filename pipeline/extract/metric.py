@@ -20,17 +20,28 @@ from .units import lexicon
 _LEX = lexicon()
 _FRAME, _LIGHT, _LINK = (_LEX.metric_words[k] for k in ("frame", "light", "link"))
 _CUT = _LEX.metric_words.get("cut", frozenset())   # 较 比 按: the metric ends before them
+# 共 累计 其中 全市 …: scope words that open the metric's own part of a clause wherever
+# they stand (…整治行动共排查房屋307.2万户 → 排查房屋)
+_SCOPE = _LEX.metric_words.get("scope", frozenset())
+_LEAD = _LEX.metric_words.get("lead", frozenset())
 _MEASURE_NOUN_ENDS = ("率", "数", "量", "比例", "占比", "度")
+_STANDARD_HEADS = _MEASURE_NOUN_ENDS + ("标准", "水平", "能力")
 # A clause ends at these; a space too (cells wrap: 建成运行 “如康家园”33处).
 _CLAUSE_END = set("，,；;。：:！!？?\n\t \u3000")
 _LIST = "、"
 _HEAD_MARKS = {"等", "以上", "以下"}       # A、B等C / 省级以上C: the metric is C
 _EDGE_PUNCT = set("、，,；;。：:“”\"'‘’ \u3000")
 _QUOTES = {"“": "”", "\"": "\"", "‘": "’", "「": "」"}
+_PAIRS = {**_QUOTES, "(": ")", "（": "）", "《": "》", "【": "】"}
+_PAIR_MARKS = frozenset(_PAIRS) | frozenset(_PAIRS.values())
 _FROM, _TO = {"由", "从"}, {"至", "到", "为"}
 _PER = "每"
+_RECIPIENT = {"为", "对", "向", "给"}         # 为A、B发放…: the list after them is the metric
 _AFTER_REACH = 20                            # characters of noun phrase read after a classifier
 _BEFORE_REACH = 24                           # characters of clause read before a figure
+_CONTEXT = 6                                 # characters tagged before a cut window, for word boundaries
+_LONG = 12                                   # a metric longer than this is trimmed to its head
+_HEAD_REACH = 9                              # … to at most this many characters of whole words
 _BARE = _FRAME | _LIGHT | _EDGE_PUNCT
 _NOUNISH = ("n", "vn", "an", "j", "l", "b", "nz", "eng")
 
@@ -63,6 +74,16 @@ def _tagger():
     return tagger
 
 
+@cache
+def _log_freq() -> tuple[dict, dict, float]:
+    """The tagger's word tags, each dictionary entry's log probability (False for a
+    mere prefix of a word) and an unknown character's, computed once."""
+    tagger = _tagger()
+    log_total = log(tagger.tokenizer.total)
+    logp = {w: (log(f) - log_total if f else False) for w, f in tagger.tokenizer.FREQ.items()}
+    return tagger.word_tag_tab, logp, -log_total
+
+
 def warm_up() -> None:
     """Build the tagger now (it otherwise loads on the first figure)."""
     _tag("预热", 0, 2)
@@ -76,22 +97,20 @@ def _tag(text: str, start: int, end: int) -> list[_Token]:
     own dictionary: we tag thousands of short windows per report, so jieba's
     per-call overhead (DAG dict, generators) would cost more than the words.
     """
-    tagger = _tagger()
-    freq, tags = tagger.tokenizer.FREQ, tagger.word_tag_tab
-    log_total = log(tagger.tokenizer.total)
+    tags, logp, unknown = _log_freq()
     sentence = text[start:end]
     n = len(sentence)
     route = [(0.0, 0)] * (n + 1)
     for k in range(n - 1, -1, -1):
         best, i, fragment = None, k, sentence[k]
-        while i < n and fragment in freq:
-            if freq[fragment]:
-                candidate = (log(freq[fragment]) - log_total + route[i + 1][0], i)
+        while i < n and (p := logp.get(fragment)) is not None:
+            if p is not False:
+                candidate = (p + route[i + 1][0], i)
                 if best is None or candidate > best:
                     best = candidate
             i += 1
             fragment = sentence[k:i + 1]
-        route[k] = best or (log(1) - log_total + route[k + 1][0], k)
+        route[k] = best or (unknown + route[k + 1][0], k)
     tokens: list[_Token] = []
     x = 0
     while x < n:
@@ -118,8 +137,9 @@ def _is_noun(token: _Token) -> bool:
 
 def _rate_words(tokens: list[_Token]) -> list[_Token]:
     """Without trailing 每人 每月 …: they qualify the unit, not the metric."""
-    while tokens and tokens[-1].word.startswith(_PER):
-        tokens = tokens[:-1]
+    for i in range(len(tokens) - 1, max(len(tokens) - 4, 0) - 1, -1):
+        if tokens[i].word.startswith(_PER):    # 标准为每生每天5元: 每 生 每天 qualify the unit
+            tokens = tokens[:i]
     return tokens
 
 
@@ -132,36 +152,89 @@ def _phrase_before(tokens: list[_Token]) -> list[_Token]:
     cut = next((i for i, t in enumerate(tokens) if t.word in _CUT), None)
     if cut is not None:        # 接种率较上年同期提高 / 配套资金按…标准: the metric ends before 较, 按
         tokens = tokens[:cut]
+    opened = False             # the phrase follows a support verb or 为/对/向: 发放A、B、C
     for i in range(len(tokens) - 1, -1, -1):
-        if tokens[i].word in _HEAD_MARKS or (tokens[i].word in _LIGHT and i < len(tokens) - 1):
-            tokens = tokens[i + 1:]
+        word = tokens[i].word
+        if word in _HEAD_MARKS or (i < len(tokens) - 1 and (
+                word in _LIGHT or (word in _SCOPE and not (i and _is_verb(tokens[i - 1]))))):
+            tokens = tokens[i + 1:]   # …行动共排查房屋: the metric starts after 共, 发放, 等 (not 占全市…)
+            opened = word in _LIGHT
             break
     if tokens and tokens[-1].word in _TO and all(t.word in _LEX.change_verbs for t in tokens[:-1]):
         return []           # 由142元/人/月提高至150元/人/月: the second figure shares the metric
     while tokens:
         if tokens[0].word in _FRAME or tokens[0].word in _LIGHT or (tokens[0].word in _EDGE_PUNCT
                                                                     and not _opens_quote(tokens)):
+            opened = opened or tokens[0].word in _RECIPIENT
             tokens = tokens[1:]
         elif len(tokens) > 2 and tokens[0].flag == "eng" and tokens[0].word.isdigit():
             tokens = tokens[2:] if tokens[1].flag in ("m", "t") else tokens[1:]   # 6月底…, 2022年…
         else:
             break
-    # verbs opening the phrase before its noun (新增公办学位, 开工改造老旧小区, 惠及居民): the
-    # metric is the noun phrase, the verb only where there is no noun
-    lead = 0
-    while lead < len(tokens) and _is_verb(tokens[lead]):
-        lead += 1
-    # — except before a measure noun that takes the verb in (参保人数, 在建小区配建率)
-    if (lead and len(tokens) - lead > 1 and tokens[lead].flag.startswith("n")
-            and not tokens[-1].word.endswith(_MEASURE_NOUN_ENDS)):
-        tokens = tokens[lead:]
     while len(tokens) > 1 and (tokens[-1].word in _LINK or tokens[-1].word in _EDGE_PUNCT
                                or tokens[-1].flag == "d" or tokens[-1].word in _LEX.change_verbs
                                or tokens[-1].word in _TO):
         tokens = tokens[:-1]
     if tokens and (tokens[-1].word in _LINK or tokens[-1].word in _EDGE_PUNCT):
         return []
-    return tokens
+    # verbs opening the phrase before a compound noun (开工改造老旧小区, 新建护理型床位): the
+    # metric is the noun phrase — but a verb with a one-word object stays (开工幼儿园, 加装电梯)
+    lead = 0
+    while lead < len(tokens) and _is_verb(tokens[lead]):
+        lead += 1
+    # — and so does one a measure noun takes in (参保人数, 在建小区配建率)
+    chain = sum(t.word not in _LEAD for t in tokens[:lead])     # 开工改造老旧小区, not 新增就业岗位
+    if (lead and (chain > 1 or len(tokens) - lead > 1) and lead < len(tokens) and _is_noun(tokens[-1])
+            and not tokens[-1].word.endswith(_MEASURE_NOUN_ENDS)):
+        tokens = tokens[lead:]
+    # verbs that only introduce what is counted go in any case (新增学位, 惠及居民)
+    lead = 0
+    while lead < len(tokens) and tokens[lead].word in _LEAD:
+        lead += 1
+    if lead < len(tokens) and (_is_noun(tokens[-1]) or _opens_quote(tokens[lead:])):
+        tokens = tokens[lead:]
+    if opened and any(t.word == _LIST for t in tokens):
+        return tokens          # 发放伤残津贴、护理费、供养亲属抚恤金: the whole list
+    return _head(tokens)
+
+
+def _chars(tokens: Sequence[_Token]) -> int:
+    return tokens[-1].start + len(tokens[-1].word) - tokens[0].start if tokens else 0
+
+
+def _head(tokens: list[_Token]) -> list[_Token]:
+    """A long phrase trimmed to its head noun phrase, the one closest to the figure.
+
+    安全生产、自然灾害隐患大排查大整治行动派出检查组 → 检查组: the metric starts after the
+    last verb taking an object (a verb tag, two characters or more, before a noun that
+    is not a measure or standard head: not 报销比例, 补助标准); failing that, it keeps
+    the last whole words of the compound, a bracketed gloss with the word it glosses.
+    """
+    if _chars(tokens) <= _LONG:
+        return tokens
+    for i in range(len(tokens) - 2, 0, -1):
+        verb, nxt = tokens[i], tokens[i + 1]
+        if ((verb.flag == "v" and len(verb.word) > 1) or verb.word == _LIST) and _is_noun(nxt) \
+                and not nxt.word.endswith(_STANDARD_HEADS) and _chars(tokens[i + 1:]) >= 2:
+            tokens = tokens[i + 1:]
+            break
+    if _chars(tokens) <= _LONG:
+        return tokens
+    k = len(tokens) - 1
+    while k > 0 and _chars(tokens[k - 1:]) <= _HEAD_REACH:
+        k -= 1
+    depth = 0
+    for t in tokens[k:]:
+        depth += t.word in "(（“"
+        depth -= t.word in ")）”"
+    while k > 0 and depth < 0:         # 精神(心理)门诊…: the gloss goes with its word
+        k -= 1
+        depth += tokens[k].word in "(（“"
+        if depth == 0 and k > 0:
+            k -= 1
+    while k < len(tokens) - 1 and (tokens[k].word in _EDGE_PUNCT or tokens[k].flag.startswith("u")):
+        k += 1
+    return tokens[k:]
 
 
 def _opens_quote(tokens: list[_Token]) -> bool:
@@ -174,12 +247,17 @@ def _phrase_after(tokens: list[_Token]) -> list[_Token]:
     """The noun phrase right after a classifier: 9个县 → 县; verbs lead in only before a noun."""
     phrase: list[_Token] = []
     seen_noun = False
-    for token in tokens:
+    skip = 0
+    while skip < len(tokens) - 1 and (tokens[skip].word == "的" or tokens[skip].flag == "d"):
+        skip += 1              # 三分之二以上的乡镇中心校, 3-5万元一次性租房补贴
+    if skip and not (_is_noun(tokens[skip]) or tokens[skip].flag == "a"):
+        return []
+    for token in tokens[skip:]:
         if _is_noun(token) or (token.word == _LIST and seen_noun):
             phrase.append(token)
             seen_noun = seen_noun or token.word not in "“”()（）"
-        elif _is_verb(token) and not seen_noun:
-            phrase.append(token)
+        elif (_is_verb(token) or token.flag == "a") and not seen_noun:
+            phrase.append(token)       # 9个新建项目, 一次性稳岗补贴
         else:
             break
         if seen_noun and _is_verb(token):
@@ -192,7 +270,7 @@ def _phrase_after(tokens: list[_Token]) -> list[_Token]:
 def _span(text: str, tokens: Sequence[_Token]) -> tuple[str, int] | None:
     if not tokens:
         return None
-    start, end = tokens[0].start, tokens[-1].start + len(tokens[-1].word)
+    start, end = _balanced(text, tokens[0].start, tokens[-1].start + len(tokens[-1].word))
     for opening, closing in _QUOTES.items():   # “如康家园 → 如康家园: no half quotes at the edges
         if opening != closing and end - start > 1:
             if text[start] == opening and closing not in text[start + 1:end]:
@@ -204,6 +282,40 @@ def _span(text: str, tokens: Sequence[_Token]) -> tuple[str, int] | None:
         if not any(q in inner for q in _QUOTES):      # “如康家园” → 如康家园
             start, end = start + 1, end - 1
     return text[start:end], start
+
+
+def _balanced(text: str, start: int, end: int) -> tuple[int, int]:
+    """text[start:end] with every quote and bracket closed inside it.
+
+    An opening mark whose closing one follows right after the span takes it in
+    (“四好农村路 → “四好农村路”); otherwise the unbalanced part is dropped: the part
+    from an unclosed opening mark (服务事项“跨省 → 服务事项), the part up to an
+    unopened closing mark (…”服务事项 → 服务事项).
+    """
+    if _PAIR_MARKS.isdisjoint(text[start:end]):
+        return start, end
+    for opening, closing in _PAIRS.items():
+        if opening == closing or (opening not in text[start:end] and closing not in text[start:end]):
+            continue
+        depth, last_open, last_close = 0, -1, -1
+        for i in range(start, end):
+            if text[i] == opening:
+                depth, last_open = depth + 1, (i if depth == 0 else last_open)
+            elif text[i] == closing:
+                if depth:
+                    depth -= 1
+                else:
+                    last_close = i
+        if last_close >= 0 and last_close + 1 < end:
+            start = last_close + 1
+        if depth:
+            if end < len(text) and text[end] == closing and depth == 1:
+                end += 1
+            elif last_open > start:
+                end = last_open
+            elif last_open + 1 < end:
+                start = last_open + 1
+    return start, end
 
 
 def _change(tokens: list[_Token]) -> tuple[str | None, bool]:
@@ -227,6 +339,23 @@ def _clause_start(text: str, position: int, floor: int) -> int:
     return i
 
 
+def _tag_from(text: str, start: int, end: int, floor: int) -> list[_Token]:
+    """_tag of text[start:end], cut on jieba's word boundaries when start is a reach limit.
+
+    A few characters before start are tagged too, and a word straddling start is
+    dropped, so a metric never begins inside a word (城乡低保、… never gives 保、…).
+    """
+    if start <= floor:
+        return _tag(text, start, end)
+    tokens = _tag(text, max(floor, start - _CONTEXT), end)
+    return [t for t in tokens if t.start >= start]
+
+
+def _continues(text: str, clause: int, consumed: int) -> bool:
+    """A figure opening its clause right after the previous figure's clause (、 or ，)."""
+    return 0 < clause and consumed <= clause and text[clause - 1] in "，,、" and not text[consumed:clause - 1].strip()
+
+
 def link(text: str, numbers: Sequence[Number]) -> list[Link]:
     """Metric, change and before/after role of each figure of one cell."""
     links: list[Link] = []
@@ -243,24 +372,34 @@ def link(text: str, numbers: Sequence[Number]) -> list[Link]:
             start = item + 1 if item >= 0 else start
         words = text[start:number.start].strip()
         # nothing to tag when only 为/全市/、… stands between the clause start and the figure
-        before = _tag(text, start, number.start) if words and words not in _BARE else []
+        before = _tag_from(text, start, number.start, max(clause, consumed)) if words and words not in _BARE else []
         metric = _span(text, _phrase_before(before))
         end = number.end
         ends_in_noun = bool(before) and before[-1].flag.startswith("n") and before[-1].word not in _FRAME
-        if (metric is None or not ends_in_noun) and end < len(text) and text[end] not in _CLAUSE_END:
+        classifier = number.dimension == "count"
+        if ((metric is None or not ends_in_noun or classifier)
+                and end < len(text) and text[end] not in _CLAUSE_END):
             reach = min(len(text), end + _AFTER_REACH, numbers[i + 1].start if i + 1 < len(numbers) else len(text))
             stop = end
             while stop < reach and text[stop] not in _CLAUSE_END:
                 stop += 1
             after_tokens = _tag(text, end, stop)
             after = _phrase_after(after_tokens)
-            if after:
+            # 3项待遇水平, 两项补贴: the noun right after a classifier names what is counted
+            if after and after[-1].start + len(after[-1].word) == stop == reach and i + 1 < len(numbers):
+                # …156个行政村、开工率60%: the words before the next figure are its own
+                while after and after[-1].word != _LIST:
+                    after.pop()
+                while after and after[-1].word == _LIST:
+                    after.pop()
+            if after and (metric is None or not ends_in_noun or _is_noun(after[0])):
                 metric = _span(text, after)
                 end = after[-1].start + len(after[-1].word)
             elif metric is None and after_tokens and _is_verb(after_tokens[0]):
                 metric = (after_tokens[0].word, after_tokens[0].start)   # 21万人次参保 → 参保
-        if metric is None and previous is not None and previous_clause == clause:
-            metric = previous                        # 3407户、8173人: the same subject
+        if metric is None and previous is not None and (
+                previous_clause == clause or (not words and _continues(text, clause, consumed))):
+            metric = previous                        # 3407户、8173人 / 285个项目，4.94万户: the same subject
         if metric is None:                           # 共发放1,560.8万元 → 发放
             verbs = [t for t in before if _is_verb(t) and t.word not in _TO]
             metric = (verbs[-1].word, verbs[-1].start) if verbs else None

@@ -1,0 +1,85 @@
+"""What each figure measures: invented clauses, one per structure of metric.py.
+
+Each case is a cell, one of its figures (the mention) and the metric it must get:
+the shortest noun phrase of the clause naming what is measured (SCHEME.md "metric").
+"""
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract import extract
+
+CASES = [
+    # X率Y%, X达到N: the noun phrase before the figure, links stripped
+    pytest.param("城镇登记失业率3.1%", "3.1%", "城镇登记失业率", id="rate-percent"),
+    pytest.param("全县义务教育巩固率达到98.6%", "98.6%", "义务教育巩固率", id="rate-reaches"),
+    pytest.param("参保人数达到42万", "42万", "参保人数", id="measure-noun-keeps-verb"),
+    pytest.param("危房改造完成率100%", "100%", "危房改造完成率", id="rate-with-compound"),
+    # light verbs: 发放X N元
+    pytest.param("发放临时救助资金2.3亿元", "2.3亿元", "临时救助资金", id="light-verb"),
+    pytest.param("全市共投入专项资金5600万元", "5600万元", "专项资金", id="frame-then-light"),
+    # 为N名X发放: the noun after the classifier, a 、 list kept
+    pytest.param("为8.1万名农村低保对象、特困人员发放生活补贴", "8.1万名", "农村低保对象、特困人员",
+                 id="wei-classifier-list"),
+    pytest.param("为1200户困难家庭安装燃气报警器", "1200户", "困难家庭", id="wei-classifier"),
+    # N个X: the noun right after a classifier
+    pytest.param("覆盖12个乡镇", "12个", "乡镇", id="classifier-noun"),
+    pytest.param("提高失业保险4项待遇标准", "4项", "待遇标准", id="classifier-noun-wins-over-before"),
+    pytest.param("城乡低保、城乡特困人员供养、儿童类基本生活保障、残疾人两项补贴标准提高", "两项",
+                 "补贴标准", id="classifier-noun-after-list"),
+    pytest.param("全区三分之二以上的中心小学建成录播教室", "三分之二以上", "中心小学", id="de-then-noun"),
+    pytest.param("对符合条件的企业给予2万元一次性稳岗补贴", "2万元", "稳岗补贴", id="adverb-then-noun"),
+    pytest.param("完成3200户农村厕所改造", "3200户", "农村厕所", id="light-verb-then-classifier"),
+    # 完成X N个, 新增X N个: the noun phrase, not the verb
+    pytest.param("完成老旧管网改造45公里", "45公里", "老旧管网改造", id="complete-x-n"),
+    pytest.param("新增普惠性学位3000个", "3000个", "普惠性学位", id="new-x-n"),
+    pytest.param("新增就业岗位3000个", "3000个", "就业岗位", id="new-x-n-verb-compound"),
+    pytest.param("新增床位260张", "260张", "床位", id="new-x-n-one-word"),
+    pytest.param("惠及群众5.6万人", "5.6万人", "群众", id="benefit-x-n"),
+    pytest.param("开工改造老旧小区86个", "86个", "老旧小区", id="verbs-before-compound"),
+    pytest.param("惠及36万人", "36万人", "惠及", id="verb-only-without-noun"),
+    # 由…提高至…: the metric ends before 由; both figures share it
+    pytest.param("城乡居民医保财政补助标准由580元/人·年提高至610元/人·年", "580元/人·年", "城乡居民医保财政补助标准",
+                 id="from-to-before"),
+    pytest.param("城乡居民医保财政补助标准由580元/人·年提高至610元/人·年", "610元/人·年", "城乡居民医保财政补助标准",
+                 id="from-to-after"),
+    pytest.param("学生营养膳食补助标准为每生每天4元", "4元", "学生营养膳食补助标准", id="per-words-dropped"),
+    pytest.param("体检率较上年提高3个百分点", "3个百分点", "体检率", id="cut-before-comparison"),
+    # shared subject: a figure with no words of its own continues the previous one
+    pytest.param("改造农村危房318户、1020人", "1020人", "农村危房", id="shared-subject-list"),
+    pytest.param("开工建设保障性住房28个项目，3.6万套", "3.6万套", "项目", id="shared-subject-comma"),
+    pytest.param("已立项41个、开工29个", "29个", "开工", id="verb-of-its-own"),
+    # 1. word boundaries: a metric never starts or ends inside a jieba word
+    pytest.param("城乡低保、城乡特困人员供养、儿童类基本生活保障、残疾人补贴标准再提高10%", "10%",
+                 "残疾人补贴标准", id="word-boundary-long-list"),
+    # 3. quotes and brackets balanced
+    pytest.param("推进十项政务服务事项“一网通办”", "十项", "政务服务事项", id="unbalanced-quote-dropped"),
+    pytest.param("新改建“四好农村路”120公里", "120公里", "四好农村路", id="quoted-name"),
+    pytest.param("开展“两癌”筛查2.1万人", "2.1万人", "“两癌”筛查", id="balanced-quote-kept"),
+    # 4. frame words inside the clause
+    pytest.param("城镇燃气安全专项整治行动共排查用户52.3万户", "52.3万户", "排查用户", id="frame-inside-clause"),
+    pytest.param("消防安全隐患大排查大整治行动累计检查单位1.2万家", "1.2万家", "检查单位", id="cumulative-inside"),
+    # 5. long phrases: the head noun phrase closest to the figure
+    pytest.param("食品安全、药品安全隐患大排查大整治专项行动派出督导组320个", "320个", "督导组",
+                 id="long-after-last-verb"),
+    pytest.param("城乡居民基本养老保险基础养老金最低标准达到188元", "188元", "基础养老金最低标准",
+                 id="long-compound-head"),
+    pytest.param("全市共发放高龄津贴、护理补贴、困难残疾人生活补贴3188万元", "3188万元",
+                 "高龄津贴、护理补贴、困难残疾人生活补贴", id="long-list-after-light-verb"),
+]
+
+
+@pytest.mark.parametrize("text, mention, metric", CASES)
+def test_metric(text, mention, metric):
+    found = {q.mention: q for q in extract(text)}
+    assert mention in found, (mention, list(found))
+    q = found[mention]
+    assert q.metric == metric
+    assert text[q.metric_start:q.metric_start + len(q.metric)] == q.metric
+
+
+def test_metric_words_never_cut_inside_a_jieba_word():
+    text = "城乡低保、城乡特困人员供养、儿童类基本生活保障、残疾人两项补贴等困难群众救助保障标准再提高10%"
+    for q in extract(text):
+        if q.metric:
+            assert not q.metric.startswith(("保、", "、")), q.metric
