@@ -100,21 +100,27 @@ def _tag(text: str, start: int, end: int) -> list[_Token]:
     tags, logp, unknown = _log_freq()
     sentence = text[start:end]
     n = len(sentence)
-    route = [(0.0, 0)] * (n + 1)
+    get = logp.get
+    # best[k]: log probability of the best route through sentence[k:]; last[k]: where
+    # its first word ends (inclusive). Ties go to the longer word, as in jieba.
+    best = [0.0] * (n + 1)
+    last = list(range(n + 1))
     for k in range(n - 1, -1, -1):
-        best, i, fragment = None, k, sentence[k]
-        while i < n and (p := logp.get(fragment)) is not None:
-            if p is not False:
-                candidate = (p + route[i + 1][0], i)
-                if best is None or candidate > best:
-                    best = candidate
+        top = None
+        i = k
+        p = get(sentence[k])
+        while p is not None:
+            if p is not False and (top is None or p + best[i + 1] >= top):
+                top, last[k] = p + best[i + 1], i
             i += 1
-            fragment = sentence[k:i + 1]
-        route[k] = best or (unknown + route[k + 1][0], k)
+            if i == n:
+                break
+            p = get(sentence[k:i + 1])
+        best[k] = unknown + best[k + 1] if top is None else top
     tokens: list[_Token] = []
     x = 0
     while x < n:
-        y = route[x][1] + 1
+        y = last[x] + 1
         word = sentence[x:y]
         if word.isascii() and word.isalnum():
             if tokens and tokens[-1].flag == "eng":     # PM2.5, 4D: one English token
