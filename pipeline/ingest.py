@@ -13,9 +13,11 @@ It works in three steps, refusing bad input with an `IngestError` that names the
    is one cell, a task is one cell per header column but 类别) or *row per line* (a
    pipe table, outer pipes optional, Markdown ``|---|`` lines skipped). Where the
    table's lines end in ``|``, a line that does not is continued by the next one.
+   Columns the header does not need (序号 beside 编号, 备注, 完成时限 …) are ignored.
+   Notes under the table (注：… 备注：… 填报单位：… a date) end it, with a warning.
 3. rows → records. Categories from their ordinals (一、… （一） 1、), tasks with their
    numbers checked, lead units split; metadata from the title (the lines above the
-   header).
+   header, less attachment labels 附件2 and note lines).
 
 Cell text is kept exactly as written, stripped of surrounding whitespace only.
 """
@@ -34,6 +36,8 @@ from .records import Category, Problem, Report, Task
 __all__ = ["IngestError", "ingest", "parse"]
 
 MAX_LINE_BYTES = 1 << 20
+MAX_QUOTED_CHARS = 40        # of a note quoted in a warning
+MAX_DATE_CHARS = 32          # a longer cell is no date line (2021年10月15日)
 
 
 class IngestError(Exception):
@@ -50,32 +54,68 @@ class IngestError(Exception):
 HEADER_LABELS: tuple[tuple[str, str], ...] = (
     # 1-9月份工作情况, 1至6月份进展情况, 截至9月底完成情况, 全年完成情况, 工作进展, 完成情况
     ("status", r".{0,12}(?:情况|情況|进展|進展|进度|進度)"),
-    # 牵头单位, 責任單位, 责任部门, 单位
-    ("lead_units", r"(?:牵头|牽頭|责任|責任|主责|主責|承办|承辦|负责|負責)?(?:单位|單位|部门|部門)"),
+    # 牵头单位, 責任單位, 责任部门, 牵头责任单位, 实施单位, 单位
+    ("lead_units", r"(?:牵头|牽頭|责任|責任|主责|主責|承办|承辦|负责|負責|实施|實施){0,2}"
+                   r"(?:单位|單位|部门|部門)"),
     ("task_no", r"编号|編號|序号|序號"),
     ("category", r"类别|類別|分类|分類|类型|類型"),
-    # 工作任务, 工作任務, 任务, 项目名称, 实事项目, 工作内容
-    ("task", r"(?:工作|民生|实事|實事)?(?:任务|任務|项目|項目|事项|事項|内容|內容)(?:名称|名稱)?"),
+    # 工作任务, 工作任務, 任务, 项目名称, 实事项目, 工作内容, 主要内容, 建设内容
+    ("task", r"(?:工作|民生|实事|實事|主要|建设|建設|具体|具體)?"
+             r"(?:任务|任務|项目|項目|事项|事項|内容|內容)(?:名称|名稱)?"),
 )
 REQUIRED_COLUMNS = frozenset({"task_no", "task", "status", "lead_units"})
 MAX_LABEL_CHARS = 16        # a longer cell is text, not a header label
+MAX_HEADER_CELLS = 12       # a cell-per-line header is at most this many cells
+# Header cells of columns that are read and ignored where each cell is on its own line
+# (a row-per-line header ignores any cell it does not recognise): 备注, 责任领导,
+# 完成时限, 配合单位, 年度目标 …
+IGNORED_COLUMN_LABELS = (r"备注|備註|(?:责任|責任|分管|牵头|牽頭)?(?:领导|領導)|(?:责任|責任)人|联系人|聯繫人"
+                         r"|完成(?:时限|時限|时间|時間)|时间节点|時間節點"
+                         r"|(?:配合|协办|協辦)(?:单位|單位|部门|部門)"
+                         r"|(?:年度|工作|计划|計劃)?(?:目标|目標)(?:任务|任務)?")
+
+# The labels that open a note under the table (注：1.… 备注：… 填报人：… 联系电话：…),
+# each followed by a colon or nothing else in its cell. A line above the header that
+# opens with one is not part of the title either.
+NOTE_LABELS = ("注", "註", "备注", "備註", "附注", "附註", "说明", "說明", "数据来源", "數據來源",
+               "资料来源", "資料來源", "填报单位", "填報單位", "填报人", "填報人", "填表人", "制表人",
+               "制表", "审核人", "審核人", "联系人", "聯繫人", "聯絡人", "联系电话", "聯繫電話",
+               "聯絡電話", "电话", "電話", "单位", "單位", "计量单位", "計量單位")
+ATTACHMENT_LABELS = ("附件", "附表")    # 附件2 / 附件： / 附表1 above the title: not the title
 
 CHINESE_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4,
                   "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CHINESE_UNITS = {"十": 10, "百": 100}
+YEAR_DIGITS = {**CHINESE_DIGITS, "○": 0}     # 二〇二一年, 二零二三年, 二○二一年
 
 # Period words in a title → (first month, last month).
 PERIOD_WORDS = {
     "前三季度": (1, 9), "前两季度": (1, 6), "前二季度": (1, 6),
+    "前三个季度": (1, 9), "前两个季度": (1, 6), "前二个季度": (1, 6),
+    "前三個季度": (1, 9), "前兩個季度": (1, 6), "前两個季度": (1, 6),
     "上半年": (1, 6), "下半年": (7, 12),
     "第一季度": (1, 3), "一季度": (1, 3), "第二季度": (4, 6), "二季度": (4, 6),
     "第三季度": (7, 9), "三季度": (7, 9), "第四季度": (10, 12), "四季度": (10, 12),
 }
 WHOLE_YEAR_WORDS = ("全年", "年度")    # the period only when the title names no other
-DECLARED_COUNT_WORDS = ("项", "項", "件", "大")     # 20项, 十件, 20項, 十大
+# A declared count: 20项, 十件, 20項 on their own; 十大, 十个 only before what they count
+# (十大民生工程, 十个为民项目), so that 二十大 (the party congress) is no count.
+DECLARED_COUNT_WORDS = ("项", "項", "件")
+COUNT_MEASURE_WORDS = ("个", "個", "大")
+COUNTED_WORDS = ("重点", "重點", "民生", "实事", "實事", "为民", "為民", "惠民", "便民", "利民",
+                 "项目", "項目", "工程", "事项", "事項")
 REGION_SUFFIXES = ("特别行政区", "特別行政區", "自治区", "自治區", "自治州", "自治县",
                    "自治縣", "自治旗", "地区", "地區", "新区", "新區",
                    "省", "市", "区", "區", "县", "縣", "州", "盟", "旗")
+# Words that never occur in a region name: the region ends before them
+# (临沂市重点民生实事…, 福建省为民办实事…, 中共临沂市委…).
+NOT_IN_REGION = (*COUNTED_WORDS, "人民政府", "政府", "委", "党委", "黨委", "办公", "辦公", "关于",
+                 "關於", "年度", "工作", "推进", "推進", "进展", "進展", "完成", "情况", "情況")
+# Words shaped like a region that are none: 2021年全市民生实事…
+GENERIC_PLACES = ("全省", "全市", "全区", "全區", "全县", "全縣", "本省", "本市", "本区", "本區",
+                  "本县", "本縣", "我省", "我市", "我区", "我區", "我县", "我縣", "各区", "各區",
+                  "各县", "各縣", "各市", "城区", "城區", "市区", "市區", "县区", "縣區", "社区",
+                  "社區", "地区", "地區", "辖区", "轄區")
 LEAD_UNIT_SEPARATORS = r"\s、,，/／"
 
 
@@ -86,30 +126,37 @@ LEAD_UNIT_SEPARATORS = r"\s、,，/／"
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _CN_NUMBER = f"[{''.join(CHINESE_DIGITS)}{''.join(CHINESE_UNITS)}]"
 _MONTH = rf"(?:1[0-2]|0?[1-9]|{_CN_NUMBER}{{1,3}})"
-_YEAR = r"(?:19|20)[0-9]{2}"
+_CN_YEAR_DIGIT = f"[{''.join(YEAR_DIGITS)}]"
+_YEAR = rf"(?:(?:19|20)[0-9]{{2}}|[一二]{_CN_YEAR_DIGIT}{{3}})"    # 2021   二〇二一
+_DAY = rf"(?:[0-3]?[0-9]|{_CN_NUMBER}{{1,3}})"
 
 _PERIOD_RANGE = re.compile(rf"""
     (?<![0-9])(?P<start>{_MONTH}) \s* (?:月份?)?     # 1   1月
-    \s* (?:-|－|—|–|~|～|至|到) \s*                   # -   至   —
+    \s* (?:-|－|—|–|―|‒|~|～|〜|至|到) \s*           # -   至   —   ~
     (?P<end>{_MONTH}) \s* 月                          # 9月  9月份
 """, re.X)
 _PERIOD_UNTIL = re.compile(rf"""
-    (?:截至|截止到?) \s* (?P<end>{_MONTH}) \s* 月     # 截至9月底 → 1–9
+    (?:截至|截止)到? \s*                             # 截至9月底 → 1–9   截至9月30日
+    (?:{_YEAR} \s* 年 \s*)?                          # 截至2021年9月底
+    (?P<end>{_MONTH}) \s* 月
 """, re.X)
 _PERIOD_WORD = re.compile("|".join(sorted(PERIOD_WORDS, key=len, reverse=True)))
 _WHOLE_YEAR = re.compile("|".join(WHOLE_YEAR_WORDS))
-_YEAR_IN_TITLE = re.compile(rf"(?<![0-9])(?P<year>{_YEAR})\s*年")
+_YEAR_IN_TITLE = re.compile(rf"(?<![0-9]|{_CN_YEAR_DIGIT})(?P<year>{_YEAR})\s*年")
 _DECLARED_COUNT = re.compile(rf"""
-    (?<![0-9])(?P<count>[0-9]{{1,3}}|{_CN_NUMBER}{{1,4}})   # 20   十
-    \s* (?:{'|'.join(DECLARED_COUNT_WORDS)})               # 项   件
+    (?<![0-9]|{_CN_NUMBER}) (?P<count>[0-9]{{1,3}}|{_CN_NUMBER}{{1,4}}) \s*     # 20   十
+    (?: (?:{'|'.join(DECLARED_COUNT_WORDS)})                                  # 20项  十件
+      | (?:{'|'.join(COUNT_MEASURE_WORDS)})? (?={'|'.join(COUNTED_WORDS)})     # 十大民生工程
+    )
 """, re.X)
-_ADMIN_NAME = rf"[^\W\d_]{{1,20}}?(?:{'|'.join(REGION_SUFFIXES)})"
-_REGION_BEFORE_YEAR = re.compile(rf"""
-    (?P<region>{_ADMIN_NAME})          # 临沂市   重庆市万州区
-    (?:人民政府|政府)?                  # 临沂市人民政府2021年…
-    (?=\s*{_YEAR}\s*年)                 # the year follows
+_REGION_CHAR = rf"(?:(?!{'|'.join(NOT_IN_REGION)})[^\W\d_])"
+_TITLE_REGION = re.compile(rf"""
+    \s* (?:关于|關於)? \s* (?:中共)? \s*               # 关于临沂市…的通报   中共临沂市委
+    (?:{_YEAR} \s* 年度? \s*)?                          # 2021年临沂市…   2023年度重庆市…
+    (?!{'|'.join(GENERIC_PLACES)})                       # not 全市, 本区 …
+    (?P<region>{_REGION_CHAR}{{1,15}}? (?:{'|'.join(REGION_SUFFIXES)}))   # 临沂市  重庆市万州区
+    (?= {'|'.join(NOT_IN_REGION)} | {_CN_NUMBER} | [\W\d_] | $ )       # …2021年  …重点  …十件
 """, re.X)
-_REGION_LEADING = re.compile(rf"(?P<region>{_ADMIN_NAME})")   # a title without a year
 
 _CATEGORY = re.compile(rf"""
     (?: (?P<ordinal>{_CN_NUMBER}+) \s* [、，,．.:：]       # 一、  二十一．
@@ -120,6 +167,13 @@ _CATEGORY = re.compile(rf"""
 _TASK_NO = re.compile(r"[0-9]+")
 _LEAD_UNIT_SPLIT = re.compile(f"[{LEAD_UNIT_SEPARATORS}]+")
 _HEADER_LABELS = tuple((column, re.compile(pattern)) for column, pattern in HEADER_LABELS)
+_IGNORED_COLUMN = re.compile(IGNORED_COLUMN_LABELS)
+_NOTE_LABEL = re.compile(rf"(?:{'|'.join(sorted(NOTE_LABELS, key=len, reverse=True))})\s*(?:[:：]|$)")
+_DATE_LINE = re.compile(rf"""
+    [(（]? {_YEAR} \s* 年 \s* {_MONTH} \s* 月 \s* {_DAY} \s* [日号] [)）]?    # 2021年10月15日
+""", re.X)
+# (matched on the text as written: a title line is not made ASCII)
+_ATTACHMENT_LINE = re.compile(rf"(?:{'|'.join(ATTACHMENT_LABELS)})\s*(?:[0-9０-９]+|{_CN_NUMBER}+)?\s*[:：]?")
 _MARKDOWN_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?")   # |---|:--:|
 _HEADING_MARK = re.compile(r"#+\s*")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -153,10 +207,17 @@ def parse(data: bytes, source_file: str) -> Report:
              if line.strip() and not _MARKDOWN_RULE.fullmatch(line.strip())]
     header = _find_header(lines, name)
     title, title_line = _title(lines[:header.first_index]) or ("", header.line)
-    rows = _rows(lines[header.last_index + 1:], header)
-    categories, tasks = _records(rows, header, name)
+    body = lines[header.last_index + 1:]
+    notes = _notes_start(body, header)
+    categories, tasks = _records(_rows(body[:notes], header), header, name)
     meta = _title_metadata(title)
     warnings = []
+    if notes < len(body):
+        number, line = body[notes]
+        text = " ".join(cell for cell in _split(line, True, True) if cell)
+        shown = text if len(text) <= MAX_QUOTED_CHARS else text[:MAX_QUOTED_CHARS] + "…"
+        warnings.append(Problem(name, number, f"text after the table was not read as tasks: {shown!r}",
+                                "check nothing was lost"))
     declared = meta["declared_items"]
     # 20项 counts the categories (the seed); 十件民生实事 may count the tasks (成都 2022)
     if declared is not None and declared not in (len(categories), len(tasks)):
@@ -241,27 +302,44 @@ def _find_header(lines: list[tuple[int, str]], name: str) -> _Header:
     for i, (number, line) in enumerate(lines):
         leading, trailing = line.lstrip().startswith("|"), line.rstrip().endswith("|")
         cells = _split(line, leading, trailing)
-        columns = [_column_of(cell) for cell in cells]
+        columns = _first_of_each([_column_of(cell) for cell in cells])
         if len(cells) > 1 and REQUIRED_COLUMNS <= set(columns):
-            return _Header(i, i, number, tuple(columns), tuple(cells), row_per_line=True,
+            return _Header(i, i, number, columns, tuple(cells), row_per_line=True,
                            leading_pipe=leading, trailing_pipe=trailing)
         if len(cells) == 1 and columns[0] in ("category", "task_no"):
-            run: dict[str, str] = {}             # column → label, one cell per line
-            for _, following in lines[i:]:
+            run: list[tuple[str | None, str]] = []       # (column, label), one cell per line
+            for _, following in lines[i:i + MAX_HEADER_CELLS]:
                 label = _split(following, False, True)
-                column = _column_of(label[0]) if len(label) == 1 else None
-                if column is None or column in run:
+                if len(label) != 1:
                     break
-                run[column] = label[0]
-            if REQUIRED_COLUMNS <= run.keys():
-                end = i + len(run) - 1
-                run.pop("category", None)        # merged in task rows: categories have rows of their own
-                return _Header(i, end, number, tuple(run), tuple(run.values()), row_per_line=False,
+                column, found = _column_of(label[0]), {c for c, _ in run}
+                # a new column, a known one again before the header is complete (序号 then
+                # 编号), or a column to ignore (备注, 责任领导, …); else the rows begin
+                if (column is None or (column in found and REQUIRED_COLUMNS <= found)) \
+                        and not _IGNORED_COLUMN.fullmatch(label[0]):
+                    break
+                run.append((column, label[0]))
+            columns = _first_of_each([c for c, _ in run])
+            if REQUIRED_COLUMNS <= set(columns):
+                # the category column is merged in task rows: categories have rows of their own
+                kept = [(c, label) for c, (_, label) in zip(columns, run) if c != "category"]
+                return _Header(i, i + len(run) - 1, number, tuple(c for c, _ in kept),
+                               tuple(label for _, label in kept), row_per_line=False,
                                leading_pipe=False, trailing_pipe=True)
     raise IngestError(Problem(
         name, 0, "no table header found",
         "the table needs a header with the labels 编号, 工作任务, …工作情况 and 牵头单位 "
         "(traditional 編號, 工作任務, …工作情況, 牽頭單位 work too)"))
+
+
+def _first_of_each(columns: list[str | None]) -> tuple[str | None, ...]:
+    """The columns with a repeat ignored: of 序号 and 编号 the first is the number."""
+    seen: set[str | None] = set()
+    first = []
+    for column in columns:
+        first.append(None if column in seen else column)
+        seen.add(column)
+    return tuple(first)
 
 
 def _column_of(cell: str) -> str | None:
@@ -279,6 +357,36 @@ def _split(line: str, leading_pipe: bool, trailing_pipe: bool) -> list[str]:
     if leading_pipe and body.startswith("|"):
         body = body[1:]
     return [cell.strip() for cell in body.split("|")]
+
+
+def _notes_start(lines: list[tuple[int, str]], header: _Header) -> int:
+    """Where the notes under the table begin (``len(lines)`` if there are none).
+
+    Notes come after the last task number: they begin at the first line there that
+    opens a cell with a note label or is a date line (`_is_note`). Where each cell is
+    on its own line, such a cell is still part of the last task row while the row
+    lacks cells, as its 工作情况 or 完成时限 (说明：…, 2021年12月31日), but not as its
+    牵头单位: there it is a note under a row that lacks a cell. The rows above the
+    notes are read as ever, so a task row cut short is still refused."""
+    last = len(lines) - 1                   # the last line holding a task number
+    while last >= 0 and not any(_task_no(c) is not None for c in _split(lines[last][1], True, True)):
+        last -= 1
+    column = 0                              # line i's place in the last task row (cell per line)
+    for i in range(last + 1, len(lines)):
+        above = lines[i - 1][1].rstrip() if i else "|"
+        column += above.endswith("|")
+        in_row = (not header.row_per_line and last >= 0 and column < len(header.columns)
+                  and header.columns[column] != "lead_units")
+        if not in_row and (not header.trailing_pipe or above.endswith("|")) \
+                and _is_note(_split(lines[i][1], True, True)[0]):
+            return i
+    return len(lines)
+
+
+def _is_note(cell: str) -> bool:
+    """注：1.… 备注 说明：… 填报单位：… 联系电话：… or a date line 2021年10月15日."""
+    head = _ascii(cell[:MAX_DATE_CHARS + 1])       # not the whole of a long cell
+    return bool(_NOTE_LABEL.match(head) or _DATE_LINE.fullmatch(head))
 
 
 def _rows(lines: list[tuple[int, str]], header: _Header) -> list[list[_Cell]]:
@@ -414,23 +522,28 @@ def _category_no(m: re.Match[str]) -> int:
 # --- Title metadata -----------------------------------------------------------------
 
 def _title(lines: list[tuple[int, str]]) -> tuple[str, int] | None:
-    """The lines above the header, without heading marks and pipes, joined as one."""
-    if not lines:
+    """The lines above the header, without heading marks and pipes, joined as one;
+    less attachment labels (附件2) and note lines (填报单位：… 2021年10月15日)."""
+    kept = []
+    for number, line in lines:
+        cells = [cell for cell in _split(_HEADING_MARK.sub("", line.strip(), count=1), True, True) if cell]
+        text = "".join(cells)
+        if cells and not _ATTACHMENT_LINE.fullmatch(text) and not _is_note(cells[0]):
+            kept.append((number, text))
+    if not kept:
         return None
-    parts = [cell for _, line in lines
-             for cell in _split(_HEADING_MARK.sub("", line.strip(), count=1), True, True) if cell]
-    return "".join(parts), lines[0][0]
+    return "".join(text for _, text in kept), kept[0][0]
 
 
 def _title_metadata(title: str) -> dict[str, object]:
     text = _ascii(title)
-    region = _REGION_BEFORE_YEAR.match(text) or _REGION_LEADING.match(text)
+    region = _TITLE_REGION.match(text)
     year = _YEAR_IN_TITLE.search(text)
     declared = _DECLARED_COUNT.search(text)
     months = _period(text)
     return {
         "region": region and title[region.start("region"):region.end("region")],
-        "year": year and int(year["year"]),
+        "year": year and _year(year["year"]),
         "period_start_month": months and months[0],
         "period_end_month": months and months[1],
         "declared_items": declared and _number(declared["count"]),
@@ -449,6 +562,11 @@ def _period(text: str) -> tuple[int, int] | None:
     else:
         return None
     return months if 1 <= months[0] <= months[1] <= 12 else None
+
+
+def _year(text: str) -> int:
+    """2021 → 2021, 二〇二一 → 2021: a year is written digit by digit."""
+    return int(text) if text.isascii() else int("".join(str(YEAR_DIGITS[ch]) for ch in text))
 
 
 def _number(text: str) -> int:

@@ -79,8 +79,7 @@ def rows_per_line(t: Table, *, outer: bool = True, padded_categories: bool = Fal
             if not category_column:
                 lines.append(row([r] + [""] * (width - 1) if padded_categories else [r]))
             continue
-        number, task, status, lead = r
-        cells = [number, wrapped(task, wrap), wrapped(status, wrap), lead]
+        cells = [r[0], *(wrapped(c, wrap) for c in r[1:3]), *r[3:]]   # 编号 工作任务 …工作情况 …
         if category_column:
             cells.insert(0, category or "")
             category = None            # merged: the column is empty below the first row
@@ -299,6 +298,40 @@ def test_category_ordinals(cell, number, name):
     ("某某市人民政府2021年民生实事(1-9月)", "某某市", 2021, (1, 9), None),
     ("某某县民生实事推进情况(一至九月)", "某某县", None, (1, 9), None),
     ("2021年民生实事推进情况(1-9月份)", None, 2021, (1, 9), None),
+    # the year first, or a 关于…的 / 中共…委 prefix
+    ("2021年临沂市重点民生实事推进情况", "临沂市", 2021, (None, None), None),
+    ("2023年度重庆市万州区重点民生实事进展情况（1-11月）", "重庆市万州区", 2023, (1, 11), None),
+    ("关于临沂市2021年重点民生实事推进情况的通报", "临沂市", 2021, (None, None), None),
+    ("关于2021年临沂市民生实事进展情况的通报", "临沂市", 2021, (None, None), None),
+    ("中共临沂市委 临沂市人民政府关于2021年十件民生实事的通报", "临沂市", 2021, (None, None), 10),
+    ("2021年全市民生实事推进情况", None, 2021, (None, None), None),
+    ("广州市重点民生实事进展", "广州市", None, (None, None), None),
+    ("全州县2021年民生实事进展", "全州县", 2021, (None, None), None),
+    ("黔东南苗族侗族自治州2022年民生实事进展", "黔东南苗族侗族自治州", 2022, (None, None), None),
+    # a year in Chinese numerals
+    ("二〇二一年临沂市民生实事推进情况(一至九月)", "临沂市", 2021, (1, 9), None),
+    ("二零二三年某某市十大民生实事进展", "某某市", 2023, (None, None), 10),
+    ("二○二一年某某市民生实事进展", "某某市", 2021, (None, None), None),
+    # a count before what it counts; 二十大 the party congress is none
+    ("学习贯彻党的二十大精神 某某市2023年民生实事推进情况", None, 2023, (None, None), None),
+    ("某某市2023年贯彻二十大精神十件民生实事进展", "某某市", 2023, (None, None), 10),
+    ("某某市2023年十大民生工程推进情况", "某某市", 2023, (None, None), 10),
+    ("某某市2023年十个为民项目推进情况", "某某市", 2023, (None, None), 10),
+    ("某某市2023年12件民生实事推进情况", "某某市", 2023, (None, None), 12),
+    ("某某市2023年二十大惠民工程推进情况", "某某市", 2023, (None, None), 20),
+    # period forms
+    ("某某市2021年民生实事1—9月进展", "某某市", 2021, (1, 9), None),
+    ("某某市2021年民生实事1~9月进展", "某某市", 2021, (1, 9), None),
+    ("某某市2021年民生实事1～9月进展", "某某市", 2021, (1, 9), None),
+    ("某某市2021年民生实事一至九月进展", "某某市", 2021, (1, 9), None),
+    ("某某市2021年民生实事1月至9月进展", "某某市", 2021, (1, 9), None),
+    ("某某市2021年民生实事截至9月30日进展", "某某市", 2021, (1, 9), None),
+    ("某某市民生实事进展(截至2021年9月底)", "某某市", 2021, (1, 9), None),
+    ("某某市2021年民生实事第三季度进展", "某某市", 2021, (7, 9), None),
+    ("某某市2021年民生实事前两个季度进展", "某某市", 2021, (1, 6), None),
+    ("某某市2021年民生实事前三个季度进展", "某某市", 2021, (1, 9), None),
+    ("某某市２０２１年民生实事１-９月份进展", "某某市", 2021, (1, 9), None),
+    ("某某市２０２１年民生实事１－９月份进展", "某某市", 2021, (1, 9), None),
 ])
 def test_title_metadata(title, region, year, months, declared):
     table = replace(seed_table(), title=title)
@@ -341,6 +374,187 @@ def test_declared_count_may_be_the_categories_or_the_tasks(declared, warns):
 def test_heldout_chengdu_declares_its_tasks():
     report = parse((FIXTURES / "heldout" / "chengdu_2022_01-12.txt").read_bytes(), "chengdu_2022_01-12.txt")
     assert (report.declared_items, len(report.categories), len(report.tasks)) == (10, 4, 10)
+    assert report.warnings == ()
+
+
+@pytest.mark.parametrize("above, below", [
+    pytest.param(["附件2"], [], id="附件2"),
+    pytest.param(["附件："], [], id="附件-colon"),
+    pytest.param(["附件１："], [], id="附件-fullwidth"),
+    pytest.param(["附表1 |"], [], id="附表-cell"),
+    pytest.param(["附件二", ""], [], id="附件二-blank"),
+    pytest.param(["附件2"], ["填报单位：临沂市发改委  2021年10月15日 |"], id="填报单位-under-the-title"),
+    pytest.param([], ["单位：亿元"], id="单位-under-the-title"),
+])
+def test_attachment_and_note_lines_are_not_the_title(above, below):
+    """附件2 above the title, 填报单位… between it and the header: not the title."""
+    lines = [*above, SEED_LINES[0], *below, *SEED_LINES[1:]]
+    report = parse(utf8("\n".join(lines)), "r.txt")
+    assert report.title == SEED_REPORT.title
+    assert (report.region, report.year, report.declared_items) == ("临沂市", 2021, 20)
+    assert content(report) == content(SEED_REPORT) and report.warnings == ()
+
+
+# --- Notes under the table --------------------------------------------------------------
+
+NOTES = [
+    pytest.param(["注：1.数据截至9月底；2.资金单位为亿元"], id="注"),
+    pytest.param(["註：1.數據截至9月底"], id="註-traditional"),
+    pytest.param(["备注：无"], id="备注"),
+    pytest.param(["备注"], id="备注-alone"),
+    pytest.param(["说明：", "1、数据截至9月底", "2、资金单位为亿元"], id="说明-numbered-lines"),
+    pytest.param(["数据来源：市统计局"], id="数据来源"),
+    pytest.param(["填报单位：临沂市发改委 填报人：张三 联系电话：0539-8123456"], id="contact"),
+    pytest.param(["联系人：张三", "联系电话：0539-8123456"], id="contact-lines"),
+    pytest.param(["2021年10月15日"], id="date"),
+    pytest.param(["２０２１年１０月１５日"], id="date-fullwidth"),
+    pytest.param(["二〇二一年十月十五日"], id="date-chinese"),
+    pytest.param(["注：数据截至9月底", "2021年10月15日"], id="note-and-date"),
+]
+
+# how a note line is written: as a cell, a line without pipes, a row with empty cells
+NOTE_STYLES = {
+    "cells": (cells_per_line, lambda note: f"{note} |"),
+    "cells-bare-line": (cells_per_line, lambda note: note),
+    "rows-outer-pipes": (rows_per_line, lambda note: f"| {note} |"),
+    "rows-bare-line": (rows_per_line, lambda note: note),
+    "rows-empty-cells": (rows_per_line, lambda note: f"| {note} | | | |"),
+    "rows-no-outer-pipes": (lambda t: rows_per_line(t, outer=False), lambda note: note),
+    "markdown": (lambda t: rows_per_line(t, markdown=True), lambda note: note),
+}
+
+
+@pytest.mark.parametrize("notes", NOTES)
+@pytest.mark.parametrize("layout, as_line", NOTE_STYLES.values(), ids=NOTE_STYLES.keys())
+def test_notes_under_the_table_end_it_with_a_warning(layout, as_line, notes):
+    text = layout(seed_table())
+    note_line = text.count("\n") + 3                # after a blank line
+    report = parse(utf8(text + "\n\n" + "\n".join(as_line(n) for n in notes) + "\n"), "r.txt")
+    assert content(report) == content(SEED_REPORT)
+    [warning] = report.warnings
+    assert warning.line == note_line
+    assert warning.message == f"text after the table was not read as tasks: {notes[0]!r}"
+    assert str(warning) == f"r.txt:{note_line}: {warning.message} — check nothing was lost"
+
+
+def test_a_long_note_is_quoted_shortened():
+    report = parse(utf8("\n".join([*SEED_LINES, "注：" + "甲" * 100 + " |"])), "r.txt")
+    [warning] = report.warnings
+    assert f"'注：{'甲' * 38}…'" in warning.message
+
+
+@pytest.mark.parametrize("edit, task, expected", [
+    # the last task's 工作情况 may open like a note: it is still a cell of the row
+    pytest.param(lambda lines: lines.__setitem__(260, "说明：全市民生支出469.1亿元 |"), 59,
+                 ("status", "说明：全市民生支出469.1亿元"), id="status-说明"),
+    pytest.param(lambda lines: lines.__setitem__(260, "2021年9月30日 |"), 59,
+                 ("status", "2021年9月30日"), id="status-date"),
+    # a note label inside the table, above the last task number, is text
+    pytest.param(lambda lines: lines.__setitem__(9, "注：标准再提高10% |"), 1,
+                 ("status", "注：标准再提高10%"), id="status-注-mid-table"),
+])
+def test_note_like_cells_in_the_table_are_cells(edit, task, expected):
+    lines = SEED_LINES.copy()
+    edit(lines)
+    report = parse(utf8("\n".join(lines)), "r.txt")
+    assert getattr(report.tasks[task - 1], expected[0]) == expected[1]
+    assert len(report.tasks) == 59 and report.warnings == ()
+
+
+# --- Small tables in the styles of other cities -----------------------------------------
+
+CITY_TABLES = [
+    pytest.param("""附件1
+2023年度某某市十件民生实事项目推进情况（截至2023年9月30日）
+| 序号 | 项目名称 | 目标任务 | 进展情况 | 责任单位 | 完成时限 | 备注 |
+|---|---|---|---|---|---|---|
+| 一、教育 | | | | | | |
+| 1 | 新建幼儿园 | 10所 | 已完工8所 | 市教育局、市住建局 | 2023年12月 | |
+| 2 | 课后服务 | 全覆盖 | 覆盖率98% | 市教育局 | 2023年9月 | 按计划 |
+| 二、养老 | | | | | | |
+| 3 | 社区食堂 | 50个 | 建成42个 | 市民政局 | 2023年12月 | |
+注：1.数据截至9月30日；2.完成时限为计划时间。
+填报单位：某某市发改委　　联系电话：0571-12345678
+""", ("某某市", 2023, 1, 9, 10), [(1, "教育"), (2, "养老")],
+                 [(1, "新建幼儿园", "已完工8所", ("市教育局", "市住建局")), (2, "课后服务", "覆盖率98%", ("市教育局",)),
+                  (3, "社区食堂", "建成42个", ("市民政局",))], 10, id="附件-序号-目标-完成时限-备注-注-填报单位"),
+    pytest.param("""二〇二二年臺中市重點民生實事推進情況表（一至六月）|
+序號 |
+工作任務 |
+完成情況 |
+責任單位 |
+完成時限 |
+（一）強化保障 |
+1 |
+提高低保標準 |
+已提高10% |
+市社會局 |
+2022年6月30日 |
+2 |
+發放補貼 |
+說明：已發放1.2億元 |
+市財政局 |
+2022年12月31日 |
+二〇二二年七月十日 |
+""", ("臺中市", 2022, 1, 6, None), [(1, "強化保障")],
+                 [(1, "提高低保標準", "已提高10%", ("市社會局",)), (2, "發放補貼", "說明：已發放1.2億元", ("市財政局",))],
+                 18, id="traditional-cells-序號-完成時限-chinese-date"),
+    pytest.param("""# 关于万州区2021年重点民生实事1—9月进展情况的通报
+
+编号 | 工作任务 | 截至9月底完成情况 | 牵头单位 | 责任领导
+一、就业 | | | |
+1 | 城镇新增就业1.8万人 | 已完成1.6万人 | 区人力社保局 | 张三
+2 | 职业技能培训 | 培训2.1万人次 | 区人力社保局 | 张三
+
+说明：
+1.表中数据为快报数。
+2021年10月8日
+""", ("万州区", 2021, 1, 9, None), [(1, "就业")],
+                 [(1, "城镇新增就业1.8万人", "已完成1.6万人", ("区人力社保局",)),
+                  (2, "职业技能培训", "培训2.1万人次", ("区人力社保局",))], 8, id="关于-rows-责任领导-说明"),
+]
+
+
+@pytest.mark.parametrize("text, meta, categories, tasks, note_line", CITY_TABLES)
+def test_tables_in_other_cities_styles(text, meta, categories, tasks, note_line):
+    report = parse(utf8(text), "r.txt")
+    assert (report.region, report.year, report.period_start_month, report.period_end_month,
+            report.declared_items) == meta
+    assert [(c.category_no, c.name) for c in report.categories] == categories
+    assert [(t.task_no, t.task, t.status, t.lead_units) for t in report.tasks] == tasks
+    assert report.warnings[0].line == note_line
+    assert report.warnings[0].message.startswith("text after the table was not read as tasks: ")
+
+
+# --- Columns the header does not need -------------------------------------------------
+
+EXTRA_COLUMNS = [
+    pytest.param(("序号",), (), lambda no: (no,), id="序号-before-编号"),
+    pytest.param((), ("备注",), lambda no: ("",), id="备注-empty"),
+    pytest.param((), ("备注",), lambda no: ("说明：按计划推进",), id="备注-text"),
+    pytest.param((), ("完成时限", "备注"), lambda no: ("2021年12月31日", ""), id="完成时限-备注"),
+    pytest.param((), ("责任领导",), lambda no: ("张三",), id="责任领导"),
+    pytest.param(("序号",), ("配合单位", "备注"), lambda no: (no, "市财政局", "无"), id="序号-配合单位-备注"),
+]
+
+
+@pytest.mark.parametrize("before, after, fill", EXTRA_COLUMNS)
+@pytest.mark.parametrize("layout", [
+    pytest.param(cells_per_line, id="cells"),
+    pytest.param(lambda t: cells_per_line(t, category_header=False), id="cells-without-category-header"),
+    pytest.param(rows_per_line, id="rows-outer-pipes"),
+    pytest.param(lambda t: rows_per_line(t, outer=False), id="rows-no-outer-pipes"),
+    pytest.param(lambda t: rows_per_line(t, markdown=True), id="markdown"),
+])
+def test_extra_columns_are_ignored(layout, before, after, fill):
+    """Columns ``before`` 编号 and ``after`` 牵头单位, filled by ``fill(task number)``."""
+    def row(cells: tuple[str, ...]) -> tuple[str, ...]:
+        return (*fill(cells[0])[:len(before)], *cells, *fill(cells[0])[len(before):])
+    seed = seed_table()
+    table = Table(seed.title, (seed.header[0], *before, *seed.header[1:], *after),
+                  tuple(r if isinstance(r, str) else row(r) for r in seed.rows))
+    report = parse(utf8(layout(table)), "r.txt")
+    assert content(report) == content(SEED_REPORT)
     assert report.warnings == ()
 
 
@@ -395,6 +609,18 @@ BAD_INPUTS = [
                  id="missing-cell"),
     pytest.param(seed_edited(delete_line(line_of("59") + 3)), line_of("59"), "task 59 has 3 cells",
                  id="missing-cell-at-end"),
+    pytest.param(seed_edited(lambda lines: (lines.pop(), lines.append("注：数据截至9月底 |"))), 259,
+                 "task 59 has 3 cells but the header has 4", id="missing-cell-at-end-then-note"),
+    pytest.param(seed_edited(lambda lines: (lines.pop(), lines.append("注：数据截至9月底"))), 259,
+                 "task 59 has 3 cells but the header has 4", id="missing-cell-at-end-then-note-line"),
+    pytest.param(seed_edited(lambda lines: (lines.pop(), lines.append("2021年10月15日 |"))), 259,
+                 "task 59 has 3 cells but the header has 4", id="missing-cell-at-end-then-date"),
+    pytest.param(utf8(LAYOUTS["rows-outer-pipes"](seed_table()).rsplit(" | ", 1)[0] + " |\n注：数据截至9月底"),
+                 81, "task 59 has 3 cells", id="missing-cell-at-end-row-layout-then-note"),
+    pytest.param(seed_edited(lambda lines: lines.append("二十一、没有任务的类别 |\n注：数据截至9月底 |")), 263,
+                 "category 21 (没有任务的类别) has no tasks", id="category-without-tasks-then-note"),
+    pytest.param(seed_edited(insert_line(line_of("59"), "注：数据截至9月底 |")), line_of("59"),
+                 "the task number '注：数据截至9月底' is not a whole number", id="note-above-a-task"),
     pytest.param(bad_row_table(), 8, "task 5 has 3 cells", id="missing-cell-row-layout"),
     pytest.param(extra_cell_table(), 8, "task 5 has 5 cells but the header has 4", id="extra-cell-row-layout"),
     pytest.param(seed_edited(set_line(line_of("6"), "5 |")), line_of("6"),
@@ -450,6 +676,8 @@ def test_unreadable_path_is_refused(tmp_path):
 
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
 OTHER = st.sampled_from("0123456789０１２３４５６７８９，。；：？！“”（）《》%.-~·、")
+LOOKS_LIKE_NOTE = re.compile(r"(?:注|註|备注|說明|说明|单位|電話|电话|联系|填报|制表|审核|数据来源|资料来源|计量单位)"
+                             r"|[0-9０-９〇零一二]{4}年")
 LOOKS_LIKE_CATEGORY = re.compile(r"[〇零一二两兩三四五六七八九十百0-9０-９]+\s*[^\w\s]|[(（]")
 
 
@@ -482,6 +710,7 @@ def random_tables(draw):
             units = tuple(draw(st.lists(LEAD_UNIT, max_size=3)))
             lead = draw(st.sampled_from(["、", " ", "，", ",", "/"])).join(units)
             assume(not LOOKS_LIKE_CATEGORY.match(lead))
+            assume(not LOOKS_LIKE_NOTE.match(lead))      # a note in its place ends the table
             shown = str(number).translate(FULLWIDTH) if draw(st.booleans()) else str(number)
             rows.append((shown, task, status, lead))
             expected_tasks.append((category_no, name, number, task, status, units))
