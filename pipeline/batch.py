@@ -196,7 +196,7 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
             done += len(chunk_results)
             if good:
                 validation = _validate(good, out, expectations)
-                verdicts.append(replace(validation, tables={}))
+                verdicts.append(replace(validation, tables={}))   # keep the verdict, not the data
                 manifest = export.export(
                     out, _split(validation.tables, good), manifest=manifest,
                     sources={rid: (str(by_id[rid][0]), shas[rid]) for rid in good},
@@ -205,7 +205,9 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
             log(f"{done}/{len(todo)} reports")
         _write_run_stats(out, worker_rss.values() if jobs > 1 else [])
         if verdicts:
-            from .validate import exit_failed, summary
+            from .validate import build_docs, exit_failed, summary
+            log("building Data Docs")
+            build_docs(verdicts, out_dir=out, expectations_dir=expectations)
             verdict = replace(verdicts[-1], failures=tuple(f for v in verdicts for f in v.failures),
                               checks={k: c for v in verdicts for k, c in v.checks.items()})
             result.validation_failed = exit_failed(verdict, fail_on)
@@ -219,7 +221,7 @@ def _validate(tables_by_report: dict[str, dict], out: Path, expectations: Path |
     from .validate import validate
     batch = {name: pa.concat_tables([t[name] for t in tables_by_report.values()])
              for name in TABLES}
-    return validate(batch, out_dir=out, expectations_dir=expectations)
+    return validate(batch, out_dir=out, expectations_dir=expectations, docs=False)
 
 
 def _split(tables: dict, tables_by_report: dict[str, dict]) -> dict[str, dict]:

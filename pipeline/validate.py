@@ -32,7 +32,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -119,6 +119,7 @@ class Validation:
     run_name: str
     docs_index: Path | None               # <out>/validation/docs/index.html
     review_dir: Path | None               # <out>/review/
+    result_ids: tuple = ()                # GX ValidationResultIdentifiers of this validation
 
     def exit_failed(self, fail_on: str = "error") -> bool:
         return exit_failed(self, fail_on)
@@ -639,8 +640,12 @@ def _expectation_columns(kwargs: Mapping) -> list[str]:
 
 # --- the stage --------------------------------------------------------------------------
 
-def validate(tables: dict[str, pa.Table], *, out_dir: Path, expectations_dir: Path | None = None) -> Validation:
-    """Check a batch's reports, tasks and facts tables; see the module docstring."""
+def validate(tables: dict[str, pa.Table], *, out_dir: Path, expectations_dir: Path | None = None,
+             docs: bool = True) -> Validation:
+    """Check a batch's reports, tasks and facts tables; see the module docstring.
+
+    ``docs=False`` leaves the Data Docs build to one `build_docs` call over several
+    validations (a batch validated in chunks builds its docs once)."""
     from . import review
 
     exp_dir = _expectations_dir(expectations_dir)
@@ -764,11 +769,11 @@ def validate(tables: dict[str, pa.Table], *, out_dir: Path, expectations_dir: Pa
         checks[rid] = ReportChecks(rid, len(severities) - len(failed), len(failed), errors, len(failed) - errors)
 
     _t("assemble")
-    docs_index = _build_docs(state, vdir, result_ids)
+    docs_index = _build_docs(state, vdir, result_ids) if docs else vdir / "docs" / "index.html"
     _t("data docs")
     validation = Validation(tables=out_tables, failures=tuple(failures), checks=checks,
                             severities=severities, run_name=run_name, docs_index=docs_index,
-                            review_dir=out_dir / "review")
+                            review_dir=out_dir / "review", result_ids=tuple(result_ids))
     review.write_pages(out_dir / "review", validation, frames, docs_index=docs_index)
     _t("review pages")
     return validation
@@ -834,6 +839,14 @@ _CDN = {
 _DROP_TAGS = re.compile(r'<(script|link)[^>]*(?:vega|bootstrap-dark)[^>]*>(?:\s*</script>)?')
 _SRI = re.compile(r'\s+integrity="[^"]*"(?:\s+crossorigin="anonymous")?|\s+crossorigin="anonymous"')
 _LOGO = re.compile(r'https://great-expectations-web-assets\.s3\.[^"\']*/(?:logo-long|full_logo_dark)\.png(?:\?d=[^"\']*)?')
+
+
+def build_docs(validations: Sequence[Validation], *, out_dir: Path,
+               expectations_dir: Path | None = None) -> Path:
+    """Render the Data Docs of validations run with ``docs=False``, in one build."""
+    vdir = Path(out_dir).resolve() / "validation"
+    state = _gx(_expectations_dir(expectations_dir), vdir)
+    return _build_docs(state, vdir, [rid for v in validations for rid in v.result_ids])
 
 
 def _build_docs(state: _Gx, vdir: Path, result_ids: list) -> Path:
