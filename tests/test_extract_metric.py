@@ -10,6 +10,10 @@ import pytest
 from pipeline.extract import extract
 
 CASES = [
+    # join words: 和 及 与 between two figures or before a second noun
+    pytest.param("城乡居民人均可支配收入分别增长5.2%和6.1%", "6.1%", "城乡居民人均可支配收入",
+                 id="join-second-figure-shares-metric"),
+    pytest.param("招聘教师120名和医生30名", "30名", "医生", id="join-word-not-in-metric"),
     # X率Y%, X达到N: the noun phrase before the figure, links stripped
     pytest.param("城镇登记失业率3.1%", "3.1%", "城镇登记失业率", id="rate-percent"),
     pytest.param("全县义务教育巩固率达到98.6%", "98.6%", "义务教育巩固率", id="rate-reaches"),
@@ -103,3 +107,8 @@ def test_segmentation_matches_jieba():
         # jieba splits ASCII runs (PM2.5) where we keep one token: compare the rest
         assert [w for w in ours if not w.isascii()] == \
                [w for w, _ in tagger.cut(text, HMM=False) if not w.isascii()], text
+
+
+def test_joined_figure_shares_the_change():
+    """分别增长5.2%和6.1%: both figures are increases."""
+    assert [q.change for q in extract("城乡居民人均可支配收入分别增长5.2%和6.1%")] == ["increase", "increase"]

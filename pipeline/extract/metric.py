@@ -24,6 +24,7 @@ _CUT = _LEX.metric_words.get("cut", frozenset())   # 较 比 按: the metric end
 # they stand (…整治行动共排查房屋307.2万户 → 排查房屋)
 _SCOPE = _LEX.metric_words.get("scope", frozenset())
 _LEAD = _LEX.metric_words.get("lead", frozenset())
+_JOIN = _LEX.metric_words.get("join", frozenset())   # 和 及 与: 增长5.2%和6.1%
 _MEASURE_NOUN_ENDS = ("率", "数", "量", "比例", "占比", "度")
 _STANDARD_HEADS = _MEASURE_NOUN_ENDS + ("标准", "水平", "能力")
 # A clause ends at these; a space too (cells wrap: 建成运行 “如康家园”33处).
@@ -42,7 +43,7 @@ _BEFORE_REACH = 24                           # characters of clause read before 
 _CONTEXT = 6                                 # characters tagged before a cut window, for word boundaries
 _LONG = 12                                   # a metric longer than this is trimmed to its head
 _HEAD_REACH = 9                              # … to at most this many characters of whole words
-_BARE = _FRAME | _LIGHT | _EDGE_PUNCT
+_BARE = _FRAME | _LIGHT | _EDGE_PUNCT | _JOIN
 _NOUNISH = ("n", "vn", "an", "j", "l", "b", "nz", "eng")
 
 
@@ -169,9 +170,9 @@ def _phrase_before(tokens: list[_Token]) -> list[_Token]:
     if tokens and tokens[-1].word in _TO and all(t.word in _LEX.change_verbs for t in tokens[:-1]):
         return []           # 由142元/人/月提高至150元/人/月: the second figure shares the metric
     while tokens:
-        if tokens[0].word in _FRAME or tokens[0].word in _LIGHT or (tokens[0].word in _EDGE_PUNCT
-                                                                    and not _opens_quote(tokens)):
-            opened = opened or tokens[0].word in _RECIPIENT
+        word = tokens[0].word
+        if word in _FRAME or word in _LIGHT or word in _JOIN or (word in _EDGE_PUNCT and not _opens_quote(tokens)):
+            opened = opened or word in _RECIPIENT
             tokens = tokens[1:]
         elif len(tokens) > 2 and tokens[0].flag == "eng" and tokens[0].word.isdigit():
             tokens = tokens[2:] if tokens[1].flag in ("m", "t") else tokens[1:]   # 6月底…, 2022年…
@@ -403,6 +404,8 @@ def link(text: str, numbers: Sequence[Number]) -> list[Link]:
                 end = after[-1].start + len(after[-1].word)
             elif metric is None and after_tokens and _is_verb(after_tokens[0]):
                 metric = (after_tokens[0].word, after_tokens[0].start)   # 21万人次参保 → 参保
+        if words in _JOIN and previous is not None:
+            metric = previous                        # 分别增长5.2%和6.1%: joined to the figure before
         if metric is None and previous is not None and (
                 previous_clause == clause or (not words and _continues(text, clause, consumed))):
             metric = previous                        # 3407户、8173人 / 285个项目，4.94万户: the same subject
@@ -410,6 +413,8 @@ def link(text: str, numbers: Sequence[Number]) -> list[Link]:
             verbs = [t for t in before if _is_verb(t) and t.word not in _TO]
             metric = (verbs[-1].word, verbs[-1].start) if verbs else None
         change, reaches = _change(before)
+        if words in _JOIN and links:
+            change = links[-1].change                # 分别增长5.2%和6.1%: both are increases
         role = None
         if reaches and previous_from and links and previous_clause == clause:
             group += 1
