@@ -10,6 +10,7 @@ import pipeline
 pd.set_option("display.width", 120)
 pd.set_option("display.max_columns", 12)
 pd.set_option("display.unicode.east_asian_width", True)
+pd.set_option("display.float_format", "{:,.1f}".format)
 
 
 def figures_by_dimension(facts: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFrame:
