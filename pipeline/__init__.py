@@ -6,8 +6,13 @@ by the stage that needs them.
 from __future__ import annotations
 
 from importlib import import_module
+from pathlib import Path
 
 __version__ = "0.1.0"
+
+# raw/, processed/, expectations/ and docs/ default to the project's own folders, not
+# the working directory, so a cron job can run from anywhere
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 __all__ = ["ingest", "extract", "validate", "export", "run", "load", "__version__"]
 

@@ -5,25 +5,24 @@ validates and writes. Reports flow in chunks so memory stays flat with batch siz
 """
 from __future__ import annotations
 
-import hashlib
+import json
 import multiprocessing
 import os
 import resource
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import __version__
+import pyarrow as pa
+
+from . import PROJECT_DIR, __version__
 from .records import Problem
 from .schema import TABLES
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_RAW = PROJECT_ROOT / "raw"
-DEFAULT_OUT = PROJECT_ROOT / "processed"
-RAW_SUFFIXES = (".txt", ".md")
-CHUNK = 100          # reports validated and written together: bounds the parent's memory,
-                     # while each validation call has a fixed cost of ~1 s (GX runs, Data Docs)
+DEFAULT_RAW = PROJECT_DIR / "raw"
+_RAW_SUFFIXES = (".txt", ".md")
+_CHUNK = 100   # reports validated and written together: bounds the parent's memory,
+               # while each validation call has a fixed cost of ~1 s (GX runs, Data Docs)
 
 
 class UsageError(Exception):
@@ -48,7 +47,7 @@ class RunResult:
         return 1 if self.validation_failed else 0
 
 
-def find_inputs(paths: Sequence[Path | str] | None = None) -> list[Path]:
+def _find_inputs(paths: Sequence[Path | str] | None = None) -> list[Path]:
     """The raw files named by ``paths`` (files, or folders searched recursively)."""
     found: list[Path] = []
     for p in [Path(p) for p in (paths or [DEFAULT_RAW])]:
@@ -57,7 +56,7 @@ def find_inputs(paths: Sequence[Path | str] | None = None) -> list[Path]:
         elif p.is_dir():
             found += sorted(
                 f for f in p.rglob("*")
-                if f.suffix.lower() in RAW_SUFFIXES and f.is_file()
+                if f.suffix.lower() in _RAW_SUFFIXES and f.is_file()
                 and not any(part.startswith(".") for part in f.relative_to(p).parts))
         else:
             raise UsageError(f"{p}: no such file or folder — give a raw report or a folder of them")
@@ -67,15 +66,7 @@ def find_inputs(paths: Sequence[Path | str] | None = None) -> list[Path]:
     return found
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def process_file(path: Path) -> tuple[str, object, tuple[int, int]]:
+def _process_file(path: Path) -> tuple[str, object, tuple[int, int]]:
     """Ingest and extract one raw file (runs in a worker).
 
     Returns (kind, payload, (pid, peak RSS in KiB)) where kind, payload is
@@ -110,8 +101,8 @@ def _results(files: Sequence[Path], jobs: int) -> Iterator[list[tuple]]:
     """Per chunk of files, the workers' results; the next chunk is already under way
     while the caller validates and writes this one."""
     if jobs <= 1 or len(files) <= 1:
-        for chunk in _chunks(files, CHUNK):
-            yield [process_file(f) for f in chunk]
+        for chunk in _chunks(files, _CHUNK):
+            yield [_process_file(f) for f in chunk]
         return
     # forkserver: workers start from a clean process (no GX, no threads of ours),
     # explicitly, before the parent imports GX.
@@ -119,8 +110,8 @@ def _results(files: Sequence[Path], jobs: int) -> Iterator[list[tuple]]:
     ctx = multiprocessing.get_context(method)
     with ctx.Pool(jobs) as pool:
         pending = None
-        for chunk in _chunks(files, CHUNK):
-            nxt = pool.map_async(process_file, chunk, chunksize=max(1, len(chunk) // (4 * jobs)))
+        for chunk in _chunks(files, _CHUNK):
+            nxt = pool.map_async(_process_file, chunk, chunksize=max(1, len(chunk) // (4 * jobs)))
             if pending is not None:
                 yield pending.get()
             pending = nxt
@@ -139,14 +130,12 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
     holds ``out``.
     """
     from . import export
-    from .validate import suites_hash
+    from .validate import build_docs, exit_failed, suites_hash, summary
 
     log = log or (lambda line: None)
-    out = Path(out) if out is not None else DEFAULT_OUT
-    expectations = Path(expectations) if expectations is not None else None
-    files = find_inputs(paths)
+    out = Path(out) if out is not None else export.default_processed_dir()
+    files = _find_inputs(paths)
     result = RunResult()
-    out.mkdir(parents=True, exist_ok=True)
 
     with export.lock(out):
         manifest = export.Manifest.load(out)
@@ -165,7 +154,7 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
                         "rename one of the files: the file stem is the report id"))
                 continue
             f = same[0]
-            shas[report_id] = _sha256(f)
+            shas[report_id] = export.sha256_file(f)
             if not force and manifest.is_current(report_id, shas[report_id], __version__, suites):
                 result.skipped.append(report_id)
             else:
@@ -205,7 +194,6 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
             log(f"{done}/{len(todo)} reports")
         _write_run_stats(out, worker_rss.values() if jobs > 1 else [])
         if verdicts:
-            from .validate import build_docs, exit_failed, summary
             log("building Data Docs")
             build_docs(verdicts, out_dir=out, expectations_dir=expectations)
             verdict = replace(verdicts[-1], failures=tuple(f for v in verdicts for f in v.failures),
@@ -215,10 +203,9 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
     return result
 
 
-def _validate(tables_by_report: dict[str, dict], out: Path, expectations: Path | None):
-    import pyarrow as pa
-
+def _validate(tables_by_report: dict[str, dict], out: Path, expectations: Path | str | None):
     from .validate import validate
+
     batch = {name: pa.concat_tables([t[name] for t in tables_by_report.values()])
              for name in TABLES}
     return validate(batch, out_dir=out, expectations_dir=expectations, docs=False)
@@ -237,7 +224,6 @@ def _split(tables: dict, tables_by_report: dict[str, dict]) -> dict[str, dict]:
 
 
 def _write_run_stats(out: Path, worker_rss: Iterable[int]) -> None:
-    import json
     stats = {"parent_max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
              "worker_max_rss_kib": list(worker_rss)}
     (out / "run_stats.json").write_text(json.dumps(stats) + "\n", encoding="utf-8")

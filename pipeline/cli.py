@@ -21,7 +21,8 @@ exit status:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .batch import DEFAULT_OUT, DEFAULT_RAW
+    from .batch import DEFAULT_RAW
+    from .export import default_processed_dir
 
     parser = argparse.ArgumentParser(
         prog="minsheng-pipeline",
@@ -34,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXIT_STATUSES, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("paths", nargs="*", metavar="PATH",
                      help=f"raw report files or folders of *.txt / *.md (default: {DEFAULT_RAW})")
-    run.add_argument("--out", metavar="DIR", help=f"output folder (default: {DEFAULT_OUT})")
+    run.add_argument("--out", metavar="DIR", help=f"output folder (default: {default_processed_dir()})")
     run.add_argument("--jobs", type=_positive, default=1, metavar="N",
                      help="worker processes for ingest and extract (default: 1)")
     run.add_argument("--force", action="store_true",
@@ -85,28 +86,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
     from . import batch
-    from .export import LockedError
+    from .export import LockedError, default_processed_dir
     from .validate import ValidationSetupError
 
     progress = _Progress()
     try:
-        result = batch.run(args.paths, out=args.out, jobs=args.jobs, force=args.force,
-                           prune=args.prune, fail_on=args.fail_on,
-                           expectations=args.expectations, log=progress)
+        try:
+            result = batch.run(args.paths, out=args.out, jobs=args.jobs, force=args.force,
+                               prune=args.prune, fail_on=args.fail_on,
+                               expectations=args.expectations, log=progress)
+        finally:
+            progress.close()   # before any message, which would land on the progress line
     except batch.UsageError as e:
-        progress.close()
         print(f"Error: {e}", file=sys.stderr)
         return 2
     except LockedError as e:
-        progress.close()
         print(f"Error: {e}", file=sys.stderr)
         return 4
     except ValidationSetupError as e:
-        progress.close()
         print(f"Error: {e} — fix the suite file or point --expectations at a good folder",
               file=sys.stderr)
         return 2
-    progress.close()
     for problem in result.warnings:
         print(f"Warning: {problem}", file=sys.stderr)
     for problem in result.refused:
@@ -117,5 +117,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     if result.summary:
         print(result.summary)
     print(f"{len(result.processed)} processed, {len(result.skipped)} unchanged, "
-          f"{len(result.refused)} refused → {args.out or batch.DEFAULT_OUT}", file=sys.stderr)
+          f"{len(result.refused)} refused → {args.out or default_processed_dir()}", file=sys.stderr)
     return result.status

@@ -10,19 +10,20 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from . import PROJECT_DIR
 from .export import pandas_dtype
 from .schema import TABLES, schema
 
-DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "schema.md"
+DOC_PATH = PROJECT_DIR / "docs" / "schema.md"
 
-TABLE_INTROS = {
+_TABLE_INTROS = {
     "reports": ("每份报告一行", "one row per report"),
     "tasks": ("每项工作任务一行", "one row per task (编号)"),
     "facts": ("每个数值一行", "one row per quantity found in a task or status cell"),
 }
 
 
-def arrow_type(t: pa.DataType) -> str:
+def _arrow_type(t: pa.DataType) -> str:
     if pa.types.is_dictionary(t):
         return f"dictionary<{t.index_type}, {t.value_type}>"
     return str(t).replace("list<element: ", "list<").replace("list<item: ", "list<")
@@ -46,14 +47,14 @@ def render_markdown() -> str:
         "",
     ]
     for table in TABLES:
-        zh, en = TABLE_INTROS[table]
+        zh, en = _TABLE_INTROS[table]
         lines += [f"## {table}", "", f"{zh} — {en}.", "",
                   "| column | Arrow type | nullable | pandas dtype | 说明 | description | example |",
                   "|---|---|---|---|---|---|---|"]
         for field in schema(table):
             meta = {k.decode(): v.decode() for k, v in (field.metadata or {}).items()}
             lines.append("| " + " | ".join(_cell(c) for c in (
-                f"`{field.name}`", f"`{arrow_type(field.type)}`",
+                f"`{field.name}`", f"`{_arrow_type(field.type)}`",
                 "yes" if field.nullable else "no", f"`{pandas_dtype(field)}`",
                 meta.get("description_zh", ""), meta.get("description_en", ""),
                 f"`{meta['example']}`" if meta.get("example") else "")) + " |")

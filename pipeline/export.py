@@ -36,14 +36,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import __version__
+from . import PROJECT_DIR, __version__
 from .schema import TABLES, schema
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["export", "load", "lock", "prune", "Manifest", "LockedError", "pandas_dtypes",
-           "default_processed_dir", "MANIFEST_NAME"]
+__all__ = ["export", "load", "lock", "prune", "Manifest", "LockedError", "pandas_dtype", "pandas_dtypes",
+           "default_processed_dir", "sha256_file", "MANIFEST_NAME"]
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +80,10 @@ class LockedError(RuntimeError):
 
 def default_processed_dir() -> Path:
     """The project's ``processed/`` folder, found from the package location."""
-    return Path(__file__).resolve().parent.parent / "processed"
+    return PROJECT_DIR / "processed"
 
 
-def output_path(out_dir: Path, table: str, report_id: str) -> Path:
+def _output_path(out_dir: Path, table: str, report_id: str) -> Path:
     return Path(out_dir) / table / f"{report_id}.parquet"
 
 
@@ -94,7 +94,7 @@ def _check_report_id(report_id: str) -> None:
         raise ValueError(f"report id {report_id!r} cannot be used as a file name")
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
@@ -145,9 +145,7 @@ def _pid_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
-    return True
+    return True         # PermissionError too: the process exists, it is someone else's
 
 
 def _clean_dead_tmp(out_dir: Path) -> None:
@@ -280,7 +278,7 @@ class Manifest:
                 return False
             key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
             if key not in self._verified:
-                self._verified[key] = _sha256_file(path)
+                self._verified[key] = sha256_file(path)
             if self._verified[key] != out["sha256"]:
                 return False
         return True
@@ -316,7 +314,7 @@ def prune(out_dir: Path | str, manifest: Manifest, report_ids: Iterable[str]) ->
     for report_id in report_ids:
         _check_report_id(report_id)
         for table in TABLES:
-            path = output_path(out_dir, table, report_id)
+            path = _output_path(out_dir, table, report_id)
             try:
                 path.unlink()
                 touched.add(path.parent)
@@ -332,13 +330,13 @@ def prune(out_dir: Path | str, manifest: Manifest, report_ids: Iterable[str]) ->
 # --------------------------------------------------------------------------- export
 
 
-def conform(table_name: str, table: pa.Table | None) -> pa.Table:
+def _conform(table_name: str, table: pa.Table | None) -> pa.Table:
     """A table in the exact schema of ``table_name``, in one chunk, with canonical dictionaries.
 
     Dictionaries are rebuilt in first-appearance order so the bytes written depend on the
     values only, not on how an earlier stage happened to build its arrays.
     """
-    target = _schema(table_name)
+    target = schema(table_name)
     if table is None:
         return target.empty_table()
     missing = set(target.names) - set(table.column_names)
@@ -353,32 +351,20 @@ def conform(table_name: str, table: pa.Table | None) -> pa.Table:
             raise ValueError(f"table {table_name}: column {field.name} has "
                              f"{col.null_count} null(s) but is not nullable")
         if pa.types.is_dictionary(field.type):
-            if pa.types.is_dictionary(col.type):
-                col = col.cast(col.type.value_type)
-            if col.type != field.type.value_type:
-                col = col.cast(field.type.value_type)
-            col = pc.dictionary_encode(col.combine_chunks())
-            if col.type != field.type:
-                col = col.cast(field.type)
-        elif col.type != field.type:
-            col = col.cast(field.type)
-        columns.append(col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col)
+            columns.append(pc.dictionary_encode(col.cast(field.type.value_type).combine_chunks()))
+        else:
+            columns.append(col.cast(field.type).combine_chunks())
     return pa.Table.from_arrays(columns, schema=target)
 
 
 @functools.cache
-def _schema(table_name: str) -> pa.Schema:
-    return schema(table_name)
-
-
-@functools.cache
 def _dictionary_columns(table_name: str) -> tuple[str, ...]:
-    return tuple(f.name for f in _schema(table_name) if pa.types.is_dictionary(f.type))
+    return tuple(f.name for f in schema(table_name) if pa.types.is_dictionary(f.type))
 
 
 def parquet_bytes(table_name: str, table: pa.Table | None, *, source_sha256: str) -> pa.Buffer:
     """The Parquet file of one table of one report, as bytes (deterministic)."""
-    table = conform(table_name, table)
+    table = _conform(table_name, table)
     table = table.replace_schema_metadata({"pipeline_version": __version__,
                                            "source_sha256": source_sha256})
     sink = pa.BufferOutputStream()
@@ -408,7 +394,7 @@ def _failed_rows(tables: Mapping[str, pa.Table]) -> dict[str, int]:
 
 def _unchanged(path: Path, sha256: str, size: int) -> bool:
     try:
-        return path.stat().st_size == size and _sha256_file(path) == sha256
+        return path.stat().st_size == size and sha256_file(path) == sha256
     except FileNotFoundError:
         return False
 
@@ -451,7 +437,7 @@ def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.T
             for name in TABLES:
                 data = parquet_bytes(name, tables.get(name), source_sha256=source_sha)
                 digest = hashlib.sha256(data).hexdigest()
-                final = output_path(out_dir, name, report_id)
+                final = _output_path(out_dir, name, report_id)
                 if not _unchanged(final, digest, data.size):
                     part = tmp / f"{name}.{report_id}.parquet"
                     part.write_bytes(memoryview(data))

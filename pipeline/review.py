@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from .validate import Failure, ReportChecks, Validation
 
-CSS = """
+_CSS = """
 body{font:14px/1.55 "Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei","Microsoft YaHei",sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.3em;margin:.2em 0}.meta{color:#555;margin:.2em 0 1em}
 .ok{color:#1a7f37;font-weight:bold}.bad{color:#c62828;font-weight:bold}.warn{color:#b26a00;font-weight:bold}
@@ -58,7 +58,7 @@ def _check_marks(names: Sequence[str], severities: Mapping[str, str]) -> str:
                    for c in names)
 
 
-def highlight(text: str | None, figures: Sequence[Mapping], severities: Mapping[str, str]) -> str:
+def _highlight(text: str | None, figures: Sequence[Mapping], severities: Mapping[str, str]) -> str:
     """The cell text, escaped, with each figure wrapped in a <mark>; figures whose span
     does not slice back to their mention (or overlaps another) are listed underneath."""
     text = text or ""
@@ -111,8 +111,8 @@ def render_report(report: Mapping, tasks: Sequence[Mapping], facts: Sequence[Map
         rows.append(
             f"<tr{cls}><td class=\"no\">{escape(_num(tno))}</td>"
             f"<td>{escape(str(t.get('category') or ''))}</td>"
-            f"<td>{highlight(t.get('task'), by_cell.get((tno, 'task'), ()), severities)}</td>"
-            f"<td>{highlight(t.get('status'), by_cell.get((tno, 'status'), ()), severities)}</td>"
+            f"<td>{_highlight(t.get('task'), by_cell.get((tno, 'task'), ()), severities)}</td>"
+            f"<td>{_highlight(t.get('status'), by_cell.get((tno, 'status'), ()), severities)}</td>"
             f"<td>{escape('、'.join(t.get('lead_units') or []))}</td>"
             f"<td class=\"checks\">{'<br>'.join(escape(c) for c in fails)}</td></tr>")
     fl = "".join(
@@ -122,7 +122,7 @@ def render_report(report: Mapping, tasks: Sequence[Mapping], facts: Sequence[Map
     docs = f' · <a href="{escape(docs_href)}">Data Docs</a>' if docs_href else ""
     return (
         "<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\">"
-        f"<title>{escape(rid)} — review</title><style>{CSS}</style></head><body>"
+        f"<title>{escape(rid)} — review</title><style>{_CSS}</style></head><body>"
         f"<h1>{escape(str(report.get('title') or rid))}</h1>"
         f"<p class=\"meta\">{escape(rid)} · {escape(str(report.get('source_file') or ''))}{escape(period)} · "
         f"{len(tasks)} tasks · {len(facts)} figures · {status}{docs}</p>"
@@ -143,7 +143,7 @@ def _columns(df: pd.DataFrame, cols: Sequence[str]) -> dict[str, list]:
 
 
 def _rows_by_report(df: pd.DataFrame) -> dict[str, list[int]]:
-    return {k: v.tolist() for k, v in df.groupby("report_id", sort=False).indices.items()} if len(df) else {}
+    return {k: v.tolist() for k, v in df.groupby("report_id", sort=False).indices.items()}
 
 
 def write_pages(review_dir: Path, validation: Validation, frames: Mapping[str, pd.DataFrame],

@@ -5,6 +5,8 @@ docs/schema.md. Categorical strings are dictionary-encoded.
 """
 from __future__ import annotations
 
+from functools import cache
+
 import pyarrow as pa
 
 DICT = pa.dictionary(pa.int32(), pa.string())
@@ -69,6 +71,7 @@ FIELDS: dict[str, list[tuple]] = {
 TABLES = tuple(FIELDS)
 
 
+@cache
 def schema(table: str) -> pa.Schema:
     """The Arrow schema of one output table, descriptions in each field's metadata."""
     return pa.schema([

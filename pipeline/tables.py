@@ -54,13 +54,12 @@ def build_tables(report: Report,
         } for t in report.tasks],
         "facts": facts,
     }
-    return {name: to_arrow(name, rows[name]) for name in TABLES}
+    return {name: _to_arrow(name, rows[name]) for name in TABLES}
 
 
-def to_arrow(table: str, rows: list[dict]) -> pa.Table:
-    """Rows (dicts without the dq columns, or with them) → a table of the table's schema."""
+def _to_arrow(table: str, rows: list[dict]) -> pa.Table:
+    """Rows (dicts without the dq columns) → a table of the table's schema, every row passed."""
     cols = {c: [r.get(c) for r in rows] for c in columns(table)}
-    if rows and "dq_passed" not in rows[0]:
-        cols["dq_passed"] = [True] * len(rows)
-        cols["dq_failures"] = [[] for _ in rows]
+    cols["dq_passed"] = [True] * len(rows)
+    cols["dq_failures"] = [[] for _ in rows]
     return pa.Table.from_pydict(cols, schema=schema(table))

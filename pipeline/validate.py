@@ -28,11 +28,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -43,41 +42,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import PROJECT_DIR, review
 from .schema import TABLES, schema
 
-log = logging.getLogger(__name__)
+DEFAULT_EXPECTATIONS = PROJECT_DIR / "expectations"
+_RESOURCES = Path(__file__).resolve().parent / "resources"
+_AGENCY_SUFFIXES = _RESOURCES / "agency_suffixes.txt"
+_DATADOCS_ASSETS = _RESOURCES / "datadocs"
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-DEFAULT_EXPECTATIONS = PACKAGE_DIR.parent / "expectations"
-RESOURCES = PACKAGE_DIR / "resources"
-AGENCY_SUFFIXES = RESOURCES / "agency_suffixes.txt"
-DATADOCS_ASSETS = RESOURCES / "datadocs"
-
-CHUNK_REPORTS = 1000                 # reports per GX run; each run costs ~0.2 s of GX set-up whatever its size
-SEVERITIES = ("error", "warning")
+_CHUNK_REPORTS = 1000                # reports per GX run; each run costs ~0.2 s of GX set-up whatever its size
+_SEVERITIES = ("error", "warning")
 FAIL_ON = ("error", "warning", "never")
-SCHEMA_CHECKS = {"schema.columns": "error", "schema.types": "error", "schema.not_null": "error"}
+_SCHEMA_CHECKS = {"schema.columns": "error", "schema.types": "error", "schema.not_null": "error"}
 _ROW = "_row"                        # row position in the batch table, GX's index column
 _SUMMARY_LINES_PER_REPORT = 5
 _SUMMARY_PASSING_LISTED = 20
 _SUMMARY_REPORTS_DETAILED = 10       # failing reports listed with their failures, per summary
-
-
-class _Timer:
-    """Stage timings at DEBUG level (MINSHENG_VALIDATE_TIMING=1 prints them)."""
-
-    def __init__(self):
-        import time
-        self._clock = time.perf_counter
-        self._last = self._clock()
-
-    def __call__(self, stage: str) -> None:
-        now = self._clock()
-        msg = f"validate: {stage} {now - self._last:.2f}s"
-        if os.environ.get("MINSHENG_VALIDATE_TIMING"):
-            print(msg, flush=True)
-        log.debug(msg)
-        self._last = now
 
 
 class ValidationSetupError(Exception):
@@ -226,9 +206,8 @@ def suites_hash(expectations_dir: Path | str | None = None) -> str:
         path = d / f"{name}.json"
         h.update(f"{name}.json\0".encode())
         h.update(path.read_bytes() if path.exists() else b"<missing>")
-    h.update(b"agency_suffixes.txt\0" + AGENCY_SUFFIXES.read_bytes())
-    units = RESOURCES / "extract" / "units.tsv"
-    h.update(b"units.tsv\0" + (units.read_bytes() if units.exists() else b"<missing>"))
+    h.update(b"agency_suffixes.txt\0" + _AGENCY_SUFFIXES.read_bytes())
+    h.update(b"units.tsv\0" + (_RESOURCES / "extract" / "units.tsv").read_bytes())
     return h.hexdigest()
 
 
@@ -245,10 +224,10 @@ def _read_suite_file(d: Path, name: str) -> dict:
         raise ValidationSetupError(f"{path}: the suite needs a top-level \"id\" (any fixed UUID)")
     for i, e in enumerate(data.get("expectations", []), 1):
         meta = e.get("meta") or {}
-        if not meta.get("check") or meta.get("severity") not in SEVERITIES:
+        if not meta.get("check") or meta.get("severity") not in _SEVERITIES:
             raise ValidationSetupError(
                 f"{path}: expectation {i} ({e.get('type')}) needs meta.check and meta.severity "
-                f"({' or '.join(SEVERITIES)})")
+                f"({' or '.join(_SEVERITIES)})")
     return data
 
 
@@ -256,7 +235,7 @@ def _read_suite_file(d: Path, name: str) -> dict:
 
 @lru_cache(maxsize=1)
 def _agency_pattern() -> re.Pattern:
-    words = [w.strip() for w in AGENCY_SUFFIXES.read_text(encoding="utf-8").splitlines()]
+    words = [w.strip() for w in _AGENCY_SUFFIXES.read_text(encoding="utf-8").splitlines()]
     words = sorted({w for w in words if w and not w.startswith("#")}, key=len, reverse=True)
     return re.compile("(?:" + "|".join(map(re.escape, words)) + ")$")
 
@@ -268,7 +247,7 @@ _TRAILING_NOTE = re.compile(r"\s*[（(][^（()）]*[)）]\s*$")   # 市教育局
 class UnitVocabulary:
     units: frozenset[str]          # plain units extract can emit; "" is a bare number
     dimensions: frozenset[str]     # every value Quantity.dimension can take
-    dimension_of: object           # unit → the dimension extract gives it
+    dimension_of: Callable[[str], str]   # unit → the dimension extract gives it
     ratio: str = "ratio"           # the dimension of a fraction (三分之一)
 
     def known(self, unit: str) -> bool:
@@ -410,11 +389,7 @@ def _derive_facts(fdf: pd.DataFrame, tdf: pd.DataFrame, voc: UnitVocabulary) -> 
     fdf["metric_text"] = [None if m is None else sl(c, ms, ms + len(m))
                           for c, m, ms in zip(cell, metric, mstart)]
 
-    def unit_ok(u):
-        return None if u is None else voc.known(u)
-
-    distinct = {u for u in unit if u is not None}           # a few dozen units per batch
-    known = {u: unit_ok(u) for u in distinct}
+    known = {u: voc.known(u) for u in set(unit) if u is not None}   # a few dozen units per batch
     fdf["unit_known"] = np.array([known.get(u) for u in unit], dtype=object)
     fdf["dimension_known"] = np.array([None if d is None else d in voc.dimensions for d in dim], dtype=object)
     fdf["unit_dimension"] = np.array([None if d is None or u is None else voc.dimension(u, m)
@@ -531,7 +506,8 @@ def _conform(name: str, table: pa.Table, gx_not_null: set[str]) -> tuple[pa.Tabl
             try:
                 col = col.cast(f.type)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
-                raise ValidationSetupError(f"{name}.{f.name}: cannot read {col.type} as {f.type}: {e}") from None
+                raise ValueError(f"table {name}: column {f.name} is {col.type}, "
+                                 f"cannot be read as {f.type}: {e}") from None
         cols.append(col)
     if wrong:
         problems["schema.types"] = "wrong type(s): " + "; ".join(wrong)
@@ -578,10 +554,9 @@ class _Gx:
             "class_name": "SiteBuilder", "show_how_to_buttons": False,
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             "store_backend": fs(validation_dir, "docs")}}
-        self.gx = gx
         self.ctx = gx.get_context(project_config=cfg, mode="ephemeral")
         source = self.ctx.data_sources.add_or_update_pandas("batch")
-        self.suites, self.vds = {}, {}
+        self.vds = {}
         for name in TABLES:
             try:
                 suite = self.ctx.suites.get(name)
@@ -594,7 +569,6 @@ class _Gx:
                     f"{len(suite.expectations)} loaded — an unknown expectation type was dropped "
                     "(see the log for InvalidExpectationConfigurationError)")
             bd = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
-            self.suites[name] = suite
             self.vds[name] = self.ctx.validation_definitions.add_or_update(
                 gx.ValidationDefinition(name=f"{name}_validation", data=bd, suite=suite))
 
@@ -620,7 +594,7 @@ def _gx(expectations_dir: Path, validation_dir: Path) -> _Gx:
     """One live context per process; a new one only when the folders change."""
     global _STATE
     if _STATE is None or _STATE.key != (expectations_dir, validation_dir):
-        _STATE = None
+        _STATE = None   # let the old context go before the new one is built
         _STATE = _Gx(expectations_dir, validation_dir)
     return _STATE
 
@@ -646,8 +620,6 @@ def validate(tables: dict[str, pa.Table], *, out_dir: Path, expectations_dir: Pa
 
     ``docs=False`` leaves the Data Docs build to one `build_docs` call over several
     validations (a batch validated in chunks builds its docs once)."""
-    from . import review
-
     exp_dir = _expectations_dir(expectations_dir)
     out_dir = Path(out_dir).resolve()
     vdir = out_dir / "validation"
@@ -655,11 +627,9 @@ def validate(tables: dict[str, pa.Table], *, out_dir: Path, expectations_dir: Pa
     if missing:
         raise ValueError(f"validate needs the {', '.join(TABLES)} tables; missing {', '.join(missing)}")
     vdir.mkdir(parents=True, exist_ok=True)
-    _t = _Timer()
     state = _gx(exp_dir, vdir)
-    _t("gx context")
 
-    severities = dict(SCHEMA_CHECKS)
+    severities = dict(_SCHEMA_CHECKS)
     for name in TABLES:
         for m in state.meta(name):
             if severities.setdefault(m["check"], m["severity"]) != m["severity"]:
@@ -675,13 +645,12 @@ def validate(tables: dict[str, pa.Table], *, out_dir: Path, expectations_dir: Pa
     _derive_reports(frames["reports"], frames["tasks"], frames["facts"])
     _derive_tasks(frames["tasks"], conformed["tasks"])
     _derive_facts(frames["facts"], frames["tasks"], unit_vocabulary())
-    _t("frames + derived")
 
     # rows → chunk of reports (rows without a report id go with the first chunk)
     order = list(dict.fromkeys(
         [r for name in TABLES for r in frames[name]["report_id"].dropna().tolist()]))
-    chunk_of = {rid: i // CHUNK_REPORTS for i, rid in enumerate(order)}
-    n_chunks = max(1, -(-len(order) // CHUNK_REPORTS))
+    chunk_of = {rid: i // _CHUNK_REPORTS for i, rid in enumerate(order)}
+    n_chunks = max(1, -(-len(order) // _CHUNK_REPORTS))
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     run_name = f"validate-{stamp}"
 
@@ -736,7 +705,6 @@ def validate(tables: dict[str, pa.Table], *, out_dir: Path, expectations_dir: Pa
                 for row in rows:
                     row_fail[name].setdefault(int(row), []).append((meta["check"], cfg.kwargs))
 
-    _t("gx runs")
     out_tables, failures = {}, []
     check_order = {c: i for i, c in enumerate(severities)}
     failed_by_report: dict[str, set[str]] = {}
@@ -768,14 +736,11 @@ def validate(tables: dict[str, pa.Table], *, out_dir: Path, expectations_dir: Pa
         errors = sum(1 for c in failed if severities[c] == "error")
         checks[rid] = ReportChecks(rid, len(severities) - len(failed), len(failed), errors, len(failed) - errors)
 
-    _t("assemble")
     docs_index = _build_docs(state, vdir, result_ids) if docs else vdir / "docs" / "index.html"
-    _t("data docs")
     validation = Validation(tables=out_tables, failures=tuple(failures), checks=checks,
                             severities=severities, run_name=run_name, docs_index=docs_index,
                             review_dir=out_dir / "review", result_ids=tuple(result_ids))
     review.write_pages(out_dir / "review", validation, frames, docs_index=docs_index)
-    _t("review pages")
     return validation
 
 
@@ -870,10 +835,10 @@ def _build_docs(state: _Gx, vdir: Path, result_ids: list) -> Path:
 
 def _vendor_assets(dest: Path) -> None:
     stamp = dest / ".copied-from"
-    source_id = f"{DATADOCS_ASSETS} {sum(1 for _ in DATADOCS_ASSETS.rglob('*'))}"
+    source_id = f"{_DATADOCS_ASSETS} {sum(1 for _ in _DATADOCS_ASSETS.rglob('*'))}"
     if stamp.exists() and stamp.read_text() == source_id:
         return
-    shutil.copytree(DATADOCS_ASSETS, dest, dirs_exist_ok=True)
+    shutil.copytree(_DATADOCS_ASSETS, dest, dirs_exist_ok=True)
     stamp.write_text(source_id)
 
 
