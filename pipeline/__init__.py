@@ -14,10 +14,13 @@ __version__ = "0.1.0"
 # the working directory, so a cron job can run from anywhere
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-__all__ = ["ingest", "extract", "validate", "export", "run", "load", "__version__"]
+# The stages' own functions live in their modules (from pipeline.extract import extract):
+# re-exported here under the module's name they would be shadowed by the module as
+# soon as it is imported.
+__all__ = ["run", "load", "Report", "Category", "Task", "Quantity", "Problem", "__version__"]
 
-_HOMES = {"ingest": "ingest", "extract": "extract", "validate": "validate",
-          "export": "export", "load": "export", "run": "batch"}
+_HOMES = {"run": "batch", "load": "export", "Report": "records", "Category": "records",
+          "Task": "records", "Quantity": "records", "Problem": "records"}
 
 
 def __getattr__(name: str):

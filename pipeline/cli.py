@@ -104,7 +104,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Error: {e}", file=sys.stderr)
         return 4
     except ValidationSetupError as e:
-        print(f"Error: {e} — fix the suite file or point --expectations at a good folder",
+        hint = "" if " — " in str(e) else " — fix the suite file or point --expectations at a good folder"
+        print(f"Error: {e}{hint}", file=sys.stderr)
+        return 2
+    except OSError as e:             # --out not writable, disk full …: say where, not how
+        where = e.filename or args.out or default_processed_dir()
+        print(f"Error: {where}: {e.strerror or e} — check that --out is a folder you can write to "
+              "and that the disk has room", file=sys.stderr)
+        return 2
+    except Exception as e:           # a bug of ours: one line, not a traceback, for cron's log
+        print(f"Error: internal error: {type(e).__name__}: {e} — please report it with the input files",
               file=sys.stderr)
         return 2
     for problem in result.warnings:

@@ -115,3 +115,22 @@ def test_jobs_2_gives_the_same_tables_as_jobs_1(elsewhere, raw, tmp_path):
     for table in ("reports", "tasks", "facts"):
         for f in (one / table).glob("*.parquet"):
             assert f.read_bytes() == (two / table / f.name).read_bytes()
+
+
+def test_out_that_is_a_file_exits_2_without_traceback(elsewhere, raw, tmp_path, capsys):
+    not_a_folder = tmp_path / "out.txt"
+    not_a_folder.write_text("", encoding="utf-8")
+    assert run(raw, "--out", not_a_folder) == 2
+    err = capsys.readouterr().err
+    assert re.search(rf"^Error: {re.escape(str(not_a_folder))}: .+ — .+$", err, re.M)
+    assert "Traceback" not in err
+
+
+def test_package_exports_are_not_shadowed_by_submodules():
+    """``pipeline.X`` must stay the re-exported function even after ``import pipeline.X``."""
+    import pkgutil
+
+    import pipeline
+    submodules = {m.name for m in pkgutil.iter_modules(pipeline.__path__)}
+    assert not set(pipeline.__all__) & submodules
+    assert all(getattr(pipeline, name) is not None for name in pipeline.__all__)
