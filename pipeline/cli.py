@@ -14,7 +14,7 @@ EXIT_STATUSES = """\
 exit status:
   0  every input processed; checks passed (warnings allowed)
   1  outputs written, but a validation check failed (see --fail-on)
-  2  usage error: bad arguments, no input files found
+  2  usage error: bad arguments, no input files, a broken suite, an unwritable --out
   3  one or more inputs refused (the others are still processed); wins over 1
   4  another run holds the lock on --out
 """
