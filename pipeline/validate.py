@@ -388,6 +388,12 @@ def _derive_facts(fdf: pd.DataFrame, tdf: pd.DataFrame, voc: UnitVocabulary) -> 
     fdf["span_text"] = [sl(c, s, e) for c, s, e in zip(cell, start, end)]
     fdf["metric_text"] = [None if m is None else sl(c, ms, ms + len(m))
                           for c, m, ms in zip(cell, metric, mstart)]
+    # the characters around the mention: a figure cut out of a longer number (3千6百
+    # read as 6百) or cut before its rate unit (7.2张 of 7.2张/千人) shows at its edges
+    fdf["char_before"] = [sl(c, s - 1, s) if s == s and s >= 1 else "" for c, s in zip(cell, start)]
+    fdf["edge_after"] = [(m[-1:] if isinstance(m, str) else "")
+                         + (sl(c, e, e + 1) if isinstance(c, str) and e == e and e < len(c) else "")
+                         for c, m, e in zip(cell, mention, end)]   # last character + the next one
 
     known = {u: voc.known(u) for u in set(unit) if u is not None}   # a few dozen units per batch
     fdf["unit_known"] = np.array([known.get(u) for u in unit], dtype=object)
