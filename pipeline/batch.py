@@ -122,17 +122,18 @@ def _results(files: Sequence[Path], jobs: int) -> Iterator[list[tuple]]:
 def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = None,
         jobs: int = 1, force: bool = False, prune: bool = False, fail_on: str = "error",
         expectations: Path | str | None = None,
-        log: Callable[[str], None] | None = None) -> RunResult:
+        log: Callable[..., None] | None = None) -> RunResult:
     """Process raw reports into ``out`` (default: the project's processed/).
 
-    ``log`` receives progress lines; the CLI passes a progress bar or plain lines.
+    ``log(line, done=None, total=None)`` receives progress lines, with the count of
+    reports done so far where there is one; the CLI draws a bar or prints plain lines.
     Raises UsageError for bad arguments and export.LockedError when another run
     holds ``out``.
     """
     from . import export
     from .validate import build_docs, exit_failed, suites_hash, summary
 
-    log = log or (lambda line: None)
+    log = log or (lambda line, done=None, total=None: None)
     out = Path(out) if out is not None else export.default_processed_dir()
     files = _find_inputs(paths)
     result = RunResult()
@@ -191,7 +192,7 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
                     sources={rid: (str(by_id[rid][0]), shas[rid]) for rid in good},
                     suites_hash=suites)
                 result.processed += list(good)
-            log(f"{done}/{len(todo)} reports")
+            log(f"{done}/{len(todo)} reports", done, len(todo))
         _write_run_stats(out, worker_rss.values() if jobs > 1 else [])
         if verdicts:
             log("building Data Docs")

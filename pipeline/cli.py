@@ -56,18 +56,23 @@ def _positive(text: str) -> int:
 
 
 class _Progress:
-    """A one-line progress bar on a terminal; plain log lines otherwise (cron)."""
+    """A progress bar on a terminal; plain log lines otherwise (cron)."""
+
+    WIDTH = 30
 
     def __init__(self):
         self.stream = sys.stderr
         self.tty = self.stream.isatty()
 
-    def __call__(self, line: str) -> None:
-        if self.tty:
-            self.stream.write(f"\r\033[K{line}")
-            self.stream.flush()
-        else:
+    def __call__(self, line: str, done: int | None = None, total: int | None = None) -> None:
+        if not self.tty:
             print(line, file=self.stream, flush=True)
+            return
+        if done is not None and total:
+            filled = self.WIDTH * done // total
+            line = f"[{'█' * filled}{'░' * (self.WIDTH - filled)}] {line}"
+        self.stream.write(f"\r\033[K{line}")
+        self.stream.flush()
 
     def close(self) -> None:
         if self.tty:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import re
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -134,3 +136,21 @@ def test_package_exports_are_not_shadowed_by_submodules():
     submodules = {m.name for m in pkgutil.iter_modules(pipeline.__path__)}
     assert not set(pipeline.__all__) & submodules
     assert all(getattr(pipeline, name) is not None for name in pipeline.__all__)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("tty", [True, False], ids=["terminal", "cron-log"])
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise(monkeypatch, tty):
+    from pipeline.cli import _Progress
+    stream = _Terminal() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    progress = _Progress()
+    progress("300/1000 reports", 300, 1000)
+    progress.close()
+    text = stream.getvalue()
+    assert ("█" * 9 in text and "░" in text and "\r" in text) == tty
+    assert text.splitlines()[-1].endswith("300/1000 reports")
