@@ -83,6 +83,9 @@ NOTE_LABELS = ("注", "註", "备注", "備註", "附注", "附註", "说明", "
                "聯絡電話", "电话", "電話", "单位", "單位", "计量单位", "計量單位")
 ATTACHMENT_LABELS = ("附件", "附表")    # 附件2 / 附件： / 附表1 above the title: not the title
 
+# Ingest reads its few numerals (category ordinals, a title's year, months and count)
+# with these tables, not extract's numeral_value: importing extract compiles its whole
+# unit grammar (~30 ms, twice ingest's own import), and ingest must stay light.
 CHINESE_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4,
                   "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CHINESE_UNITS = {"十": 10, "百": 100}

@@ -18,13 +18,14 @@ from .numbers import Number
 from .units import lexicon
 
 _LEX = lexicon()
-_FRAME, _LIGHT, _LINK = (_LEX.metric_words[k] for k in ("frame", "light", "link"))
-_CUT = _LEX.metric_words.get("cut", frozenset())   # 较 比 按: the metric ends before them
-# 共 累计 其中 全市 …: scope words that open the metric's own part of a clause wherever
-# they stand (…整治行动共排查房屋307.2万户 → 排查房屋)
-_SCOPE = _LEX.metric_words.get("scope", frozenset())
-_LEAD = _LEX.metric_words.get("lead", frozenset())
-_JOIN = _LEX.metric_words.get("join", frozenset())   # 和 及 与: 增长5.2%和6.1%
+# The word lists of metric_words.tsv, which says what each kind does to a metric.
+_FRAME = _LEX.metric_words["frame"]     # 全市 共 累计: stripped from the front
+_LIGHT = _LEX.metric_words["light"]     # 发放 开展: their object is the metric
+_LINK = _LEX.metric_words["link"]       # 达到 的 已: stripped from the end
+_CUT = _LEX.metric_words["cut"]         # 较 比 按: the metric ends before them
+_SCOPE = _LEX.metric_words["scope"]     # 共 其中: the metric's part of the clause starts after them
+_LEAD = _LEX.metric_words["lead"]       # 新增 惠及: dropped before a noun
+_JOIN = _LEX.metric_words["join"]       # 和 及 与: 增长5.2%和6.1%
 _MEASURE_NOUN_ENDS = ("率", "数", "量", "比例", "占比", "度")
 _STANDARD_HEADS = _MEASURE_NOUN_ENDS + ("标准", "水平", "能力")
 # A clause ends at these; a space too (cells wrap: 建成运行 “如康家园”33处).
@@ -32,6 +33,7 @@ _CLAUSE_END = set("，,；;。：:！!？?\n\t \u3000")
 _LIST = "、"
 _HEAD_MARKS = {"等", "以上", "以下"}       # A、B等C / 省级以上C: the metric is C
 _EDGE_PUNCT = set("、，,；;。：:“”\"'‘’ \u3000")
+_BRACKET_WORDS = "“”()（）"               # inside a noun phrase: 精神(心理)门诊, “两癌”筛查
 _QUOTES = {"“": "”", "\"": "\"", "‘": "’", "「": "」"}
 _PAIRS = {**_QUOTES, "(": ")", "（": "）", "《": "》", "【": "】"}
 _PAIR_MARKS = frozenset(_PAIRS) | frozenset(_PAIRS.values())
@@ -48,6 +50,8 @@ _NOUNISH = ("n", "vn", "an", "j", "l", "b", "nz", "eng")
 
 
 class Link(NamedTuple):
+    """What one figure measures (and where that is written) and its part in a change."""
+
     metric: str | None
     metric_start: int | None
     change: str | None
@@ -139,14 +143,17 @@ def _is_verb(token: _Token) -> bool:
 
 
 def _is_noun(token: _Token) -> bool:
-    return token.flag.startswith(_NOUNISH) or token.word in "“”()（）"
+    return token.flag.startswith(_NOUNISH) or token.word in _BRACKET_WORDS
 
 
 def _rate_words(tokens: list[_Token]) -> list[_Token]:
-    """Without trailing 每人 每月 …: they qualify the unit, not the metric."""
-    for i in range(len(tokens) - 1, max(len(tokens) - 4, 0) - 1, -1):
-        if tokens[i].word.startswith(_PER):    # 标准为每生每天5元: 每 生 每天 qualify the unit
-            tokens = tokens[:i]
+    """Without trailing 每人 每月 …: they qualify the unit, not the metric.
+
+    标准为每生每天5元 → 标准为: the phrase ends before the first 每 of its last four words.
+    """
+    for i in range(max(len(tokens) - 4, 0), len(tokens)):
+        if tokens[i].word.startswith(_PER):
+            return tokens[:i]
     return tokens
 
 
@@ -262,7 +269,7 @@ def _phrase_after(tokens: list[_Token]) -> list[_Token]:
     for token in tokens[skip:]:
         if _is_noun(token) or (token.word == _LIST and seen_noun):
             phrase.append(token)
-            seen_noun = seen_noun or token.word not in "“”()（）"
+            seen_noun = seen_noun or token.word not in _BRACKET_WORDS
         elif (_is_verb(token) or token.flag == "a") and not seen_noun:
             phrase.append(token)       # 9个新建项目, 一次性稳岗补贴
         else:
@@ -339,9 +346,9 @@ def _change(tokens: list[_Token]) -> tuple[str | None, bool]:
     return (_LEX.change_verbs.get(words[-1]) if words else None), reaches
 
 
-def _clause_start(text: str, position: int, floor: int) -> int:
+def _clause_start(text: str, position: int) -> int:
     i = position
-    while i > floor and text[i - 1] not in _CLAUSE_END:
+    while i > 0 and text[i - 1] not in _CLAUSE_END:
         i -= 1
     return i
 
@@ -372,7 +379,7 @@ def link(text: str, numbers: Sequence[Number]) -> list[Link]:
     previous_from = False       # the previous figure followed 由/从
     group = 0
     for i, number in enumerate(numbers):
-        clause = _clause_start(text, number.start, 0)
+        clause = _clause_start(text, number.start)
         start = max(clause, consumed, number.start - _BEFORE_REACH)
         if consumed > clause:   # a later figure of the same clause: 、 starts its own item
             item = text.rfind(_LIST, start, number.start)

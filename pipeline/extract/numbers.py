@@ -44,14 +44,19 @@ def _alternation(words) -> str:
     return pattern(trie)
 
 
+# --- Numeral characters, from numerals.tsv ------------------------------------------
+
 def _numeral_chars(kind: str) -> str:
     return "".join(c for c, (_, k) in _LEX.numerals.items() if k == kind)
 
 
+def _numeral_chars_worth(*values: int) -> str:
+    return "".join(c for c, (v, _) in _LEX.numerals.items() if v in values)
+
+
 _DIGIT, _SMALL, _BIG = _numeral_chars("digit"), _numeral_chars("small"), _numeral_chars("big")
-_TEN = "".join(c for c, (v, _) in _LEX.numerals.items() if v == 10)
-_HUNDRED_THOUSAND = "".join(c for c, (v, _) in _LEX.numerals.items() if v in (100, 1000))
-_ZERO = "".join(c for c, (v, k) in _LEX.numerals.items() if v == 0 and k == "digit")
+_ZERO, _TEN = _numeral_chars_worth(0), _numeral_chars_worth(10)
+_HUNDRED_OR_THOUSAND = _numeral_chars_worth(100, 1000)
 _POINT = "点點"                  # 三点五万 → 35000: the decimal point of Chinese numerals
 _UNIT_WORDS = set(_LEX.units) | _LEX.non_fact_units
 # A unit spelled with a magnitude character (千瓦, 百分点) is read as that unit, so
@@ -59,40 +64,50 @@ _UNIT_WORDS = set(_LEX.units) | _LEX.non_fact_units
 _MAGNITUDE_UNITS = [u for u in _UNIT_WORDS if u[0] in _SMALL + _BIG]
 _NOT_A_UNIT = rf"(?!{_alternation(_MAGNITUDE_UNITS)})" if _MAGNITUDE_UNITS else ""
 
+
+# --- The grammar, from the digits up ------------------------------------------------
+# Each fragment is re.VERBOSE text for QUANTITY: whitespace outside [...] is ignored.
+
 ARABIC = r"""
-    (?: [0-9]{1,3} (?: ,[0-9]{3} (?![0-9]) )+   # 1,234 — a separator is followed by exactly three digits
+    (?: [0-9]{1,3} (?: ,[0-9]{3} (?![0-9]) )+   # 1,234: a separator is followed by exactly three digits
       | [0-9]+ )                                 # 1234
     (?: \.[0-9]+ )?                              # .83
 """
-SMALL_MAGNITUDE = rf"(?: {_NOT_A_UNIT} [{_SMALL}] )"  # 十 百 千
-BIG_MAGNITUDE = rf"(?: {_NOT_A_UNIT} [{_BIG}] )"      # 万 亿
+SMALL_MAGNITUDE = rf"(?: {_NOT_A_UNIT} [{_SMALL}] )"            # 十 百 千
+BIG_MAGNITUDE = rf"(?: {_NOT_A_UNIT} [{_BIG}] )"                # 万 亿
 # A section: digits with their 十 百 千, Arabic or Chinese.
 SECTION = rf"""
-    (?: {ARABIC} (?: {SMALL_MAGNITUDE}+                # 3  1.2  3千
-                     (?: [{_ZERO}]? [0-9] {SMALL_MAGNITUDE}+ )*   # 3千6百  2千零5十: places in sequence
-                     (?: [{_ZERO}] [0-9] )? )?                    # 2千零5
-      | [{_TEN}{_DIGIT}] (?: [{_DIGIT}] | {SMALL_MAGNITUDE} )*      # 十二  两千  五千零五
-        (?: [{_POINT}] [{_DIGIT}]+ )? )                             # 三点五  十二点五
+    (?: {ARABIC}
+        (?: {SMALL_MAGNITUDE}+                                  # 3千
+            (?: [{_ZERO}]? [0-9] {SMALL_MAGNITUDE}+ )*          # 3千6百  2千零5十: places in sequence
+            (?: [{_ZERO}] [0-9] )?                              # 2千零5
+        )?
+      | [{_TEN}{_DIGIT}] (?: [{_DIGIT}] | {SMALL_MAGNITUDE} )*  # 十二  两千  五千零五
+        (?: [{_POINT}] [{_DIGIT}]+ )?                           # 三点五  十二点五
+    )
 """
 # A numeral may open with a bare 百 or 千 (百万, 千余, 逾千人) — like 十 (十余个); the
 # fact filter then asks for a unit or a 万/亿 after it, so 百姓 or 千方百计 stay words.
-BARE_HEAD = rf"(?: {_NOT_A_UNIT} [{_HUNDRED_THOUSAND}] )"
-# Sections joined by 万 / 亿; a magnitude may close the numeral (1.2万, 3千万, 10.83亿).
+BARE_HEAD = rf"(?: {_NOT_A_UNIT} [{_HUNDRED_OR_THOUSAND}] )"
 # Sections and magnitudes alternate, so the pattern cannot backtrack exponentially.
-NUMERAL = rf"(?: (?: {SECTION} | {BARE_HEAD} ) (?: {BIG_MAGNITUDE}+ {SECTION} )* {BIG_MAGNITUDE}* )"
+NUMERAL = rf"""
+    (?: (?: {SECTION} | {BARE_HEAD} )
+        (?: {BIG_MAGNITUDE}+ {SECTION} )*      # 2万4千  1亿2千万: sections joined by 万 / 亿
+        {BIG_MAGNITUDE}*                       # 1.2万  3千万  10.83亿: a magnitude may close it
+    )
+"""
 _INSIDE_MARKERS = _LEX.markers("inside")
 INSIDE = _alternation(_INSIDE_MARKERS)
 # A numeral with an approximation marker inside: 2万4千余, 45多万, 十余.
 AMOUNT = rf"(?: {NUMERAL} (?: {INSIDE} )? {BIG_MAGNITUDE}* )"
 PLAIN_UNIT = _alternation(_UNIT_WORDS)
-# A unit, possibly a rate: 元/人/月, 元/人·年, 元/公里, 人/万人.
 # A denominator may carry its own figure or magnitude: 张/千人, 人/10万人.
 DENOMINATOR = rf"(?: [0-9]* [{_SMALL}{_BIG}]{{0,2}} )"
+# A unit, possibly a rate: 元/人/月, 元/人·年, 元/公里, 人/万人.
 UNIT = rf"(?: (?:{PLAIN_UNIT}) (?: [/·] {DENOMINATOR} (?:{PLAIN_UNIT}) )* )"
 # A minus sign, not a range's dash: nothing number-like or Latin right before it.
 SIGN = rf"(?: (?<![0-9A-Za-z.%{_DIGIT}{_SMALL}{_BIG}]) - (?=[0-9]) )"
 RANGE_TO = r"[-~—至到]"
-
 
 
 def _before_markers() -> str:
@@ -105,16 +120,14 @@ def _before_markers() -> str:
     return "|".join(alternatives)
 
 
-_BEFORE = _before_markers()
-
 # Every quantity starts with a digit, a numeral, 百分之/千分之 or a marker: checking
 # that first lets the scan skip other characters cheaply.
-_FIRST = re.escape("".join(sorted(set("0123456789-" + _HUNDRED_THOUSAND + _DIGIT + _TEN)
+_FIRST = re.escape("".join(sorted(set("0123456789-" + _HUNDRED_OR_THOUSAND + _DIGIT + _TEN)
                                     | {m[0] for m in _LEX.markers("before")})))
 
 QUANTITY = re.compile(rf"""
     (?=[{_FIRST}])
-    (?P<before> {_BEFORE} )?                            # 超过35万人, 近3万人, 不足10% (not 节约, 签约)
+    (?P<before> {_before_markers()} )?                  # 超过35万人, 近3万人, 不足10% (not 节约, 签约)
     (?:
         (?P<per> 百分之 | 千分之 ) (?P<per_amount> {AMOUNT} )   # 百分之四十 → 40 %
       | (?P<denominator> {NUMERAL} ) 分之 (?P<numerator> {NUMERAL} )  # 三分之一 → 0.333…
@@ -123,6 +136,9 @@ QUANTITY = re.compile(rf"""
     )
     (?P<after> {_alternation(_LEX.markers("after"))} )?    # 以上 以下 以内 左右
 """, re.VERBOSE)
+
+
+# --- What makes a match no fact (see _is_quantity) ----------------------------------
 
 # A 以上/以下 followed by a noun it qualifies makes a threshold (10亿元以上项目), not a
 # fact; these characters instead continue the clause after a fact (达10亿元以上，…).
@@ -133,16 +149,19 @@ _CHANGE_VERB = re.compile(_alternation(_LEX.change_verbs))
 _ORDINAL = "第"
 _PER = "每"                              # 每千人口, 每10万人: a denominator, not a count
 # 数百人, 几十个, 上千人: no figure is given (上 only before 百/千: 新上十个 counts)
-_VAGUE = {"数": _SMALL, "几": _SMALL, "上": _HUNDRED_THOUSAND}
+_VAGUE = {"数": _SMALL, "几": _SMALL, "上": _HUNDRED_OR_THOUSAND}
 # Quoted names and titles: opening → (closing, longest content of a name).
 _NAME_QUOTES = {"“": ("”", 12), "「": ("」", 12), "『": ("』", 12), "《": ("》", 40)}
 # After N年 these make it a date or a name: 3年底, 21年1月, 三年行动, 5年来.
 _DATE_GOES_ON = set("底末初中前后来起月春夏秋冬行计规攻级第0123456789")
 _PROPORTIONS = {"%", "‰", "成"}
 # A lookahead, so every term is found, also one overlapping another (一件事 / 一件事一次办).
-_FIXED_TERM = re.compile("(?=[%s])(?=(%s))" % (re.escape("".join({t[0] for t in _LEX.fixed_terms})),
+_FIXED_TERM = re.compile("(?=[%s])(?=(%s))" % (re.escape("".join(sorted({t[0] for t in _LEX.fixed_terms}))),
                                                _alternation(_LEX.fixed_terms)))
 _FIXED_REACH = max(map(len, _LEX.fixed_terms))
+
+
+# --- Periods a cell gives for its figures --------------------------------------------
 
 _MONTH = r"(?: 1[0-2] | 0?[1-9] | 十[一二]? | [一二三四五六七八九] )"
 PERIOD = re.compile(rf"""
@@ -164,7 +183,8 @@ class Number(NamedTuple):
     dimension: str
 
 
-_TOKEN = re.compile(r"[0-9][0-9,]*(?:\.[0-9]+)?|.")
+_TOKEN = re.compile(r"[0-9][0-9,]*(?:\.[0-9]+)?|.")          # an Arabic section or one character
+_CHINESE_DECIMAL = re.compile(rf"([^{_BIG}]*)[{_POINT}]([{_DIGIT}]+)")   # 十二点五 (万)
 
 
 def numeral_value(numeral: str) -> Decimal:
@@ -174,7 +194,7 @@ def numeral_value(numeral: str) -> Decimal:
     multiply all before them (2万亿 → 2e12, 1亿2千万 → 120000000); digits in a row
     read positionally (二〇二一 → 2021).
     """
-    if _POINT[0] in numeral or _POINT[1] in numeral:
+    if any(point in numeral for point in _POINT):
         numeral = _CHINESE_DECIMAL.sub(_arabic_decimal, numeral)
     yi = wan = section = Decimal(0)
     current: Decimal | None = None
@@ -210,9 +230,6 @@ def numeral_value(numeral: str) -> Decimal:
     return yi + wan + section + (current or 0)
 
 
-_CHINESE_DECIMAL = re.compile(rf"([^{_BIG}]*)[{_POINT}]([{_DIGIT}]+)")
-
-
 def _arabic_decimal(m: re.Match) -> str:
     """十二点五 → 12.5, so the magnitudes after it apply as to any Arabic decimal."""
     whole = numeral_value(m[1]) if m[1] else Decimal(0)
@@ -237,10 +254,6 @@ def _trailing_magnitude(amount: str) -> int:
             break
         product *= value
     return product
-
-
-def _has_magnitude(amount: str) -> bool:
-    return any(_LEX.numerals.get(c, (0, "digit"))[1] != "digit" for c in amount)
 
 
 def _inside_fixed_term(folded: str, start: int, end: int) -> bool:
@@ -333,7 +346,7 @@ def _number(m: re.Match) -> Number:
     high = None
     if m["low"]:
         low, low_inside = _read_amount(m["low"])
-        if not _has_magnitude(m["low"]):               # 3-5万元: the low end shares 万
+        if not any(c in _SMALL + _BIG for c in m["low"]):   # 3-5万元: the low end shares 万
             low *= _trailing_magnitude(m["amount"])
         value, high, inside = low, value, inside or low_inside
     unit = m["unit"] or m["low_unit"] or ""
@@ -342,19 +355,14 @@ def _number(m: re.Match) -> Number:
 
 
 def read_cell(text: str) -> tuple[list[Number], list[tuple[int, int, int]]]:
-    """:func:`find_numbers` and :func:`find_periods` of one text, folding it once."""
+    """The numbers and the periods of one cell, in order.
+
+    Numbers are every quantity the text writes, without dates, ranks, names and
+    thresholds; periods are (end offset, first month, last month) of each period
+    the cell gives for its figures (1-8月份, 截至9月底, 上半年).
+    """
     folded = text.translate(_HALF_WIDTH)
     return _numbers(folded), _periods(folded)
-
-
-def find_numbers(text: str) -> list[Number]:
-    """Every quantity the text writes, in order, without dates, ranks, names and thresholds."""
-    return _numbers(text.translate(_HALF_WIDTH))
-
-
-def find_periods(text: str) -> list[tuple[int, int, int]]:
-    """The periods a cell gives for its figures: (end offset, first month, last month)."""
-    return _periods(text.translate(_HALF_WIDTH))
 
 
 def _numbers(folded: str) -> list[Number]:
@@ -368,19 +376,15 @@ def _numbers(folded: str) -> list[Number]:
     return numbers
 
 
-def _month(numeral: str) -> int:
-    return int(numeral_value(numeral))
-
-
 def _periods(folded: str) -> list[tuple[int, int, int]]:
     periods = []
     for m in PERIOD.finditer(folded):
         if m["named"]:
             first, last = _LEX.periods[m["named"]]
         elif m["until"]:
-            first, last = 1, _month(m["until"])
+            first, last = 1, int(numeral_value(m["until"]))
         else:
-            first, last = _month(m["first"]), _month(m["last"])
+            first, last = int(numeral_value(m["first"])), int(numeral_value(m["last"]))
         if 1 <= first <= last <= 12:
             periods.append((m.end(), first, last))
     return periods

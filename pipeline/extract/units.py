@@ -26,10 +26,10 @@ class Lexicon:
     fixed_terms: tuple[str, ...]               # 两癌 四好农村路 …
     periods: Mapping[str, tuple[int, int]]     # 上半年 → (1, 6)
     change_verbs: Mapping[str, str]            # 增长 → increase
-    metric_words: Mapping[str, frozenset[str]] # kind (frame, light, link) → words
+    metric_words: Mapping[str, frozenset[str]] # kind (frame, light, link, …) → words
     jieba_userdict: str                        # path of the jieba user dictionary
-    duration_cues: tuple[str, ...] = ()        # 连续 年限 为期 …: N年 after them is a duration
-    false_markers: tuple[str, ...] = ()        # 节约 签约 附近 …: a marker inside an ordinary word
+    duration_cues: tuple[str, ...]             # 连续 年限 为期 …: N年 after them is a duration
+    false_markers: tuple[str, ...]             # 节约 签约 附近 …: a marker inside an ordinary word
 
     def markers(self, position: str) -> list[str]:
         return [m for m, (pos, _) in self.approx_markers.items() if pos == position]
