@@ -10,6 +10,10 @@ import pytest
 from pipeline.extract import extract
 
 CASES = [
+    # a numeric qualifier between the classifier and its noun is skipped
+    pytest.param("累计为2.3万名65岁以上老年人建立健康档案", "2.3万名", "老年人", id="qualifier-age-skipped"),
+    pytest.param("为1.8万名13-14岁女孩接种疫苗", "1.8万名", "女孩", id="qualifier-age-range-skipped"),
+    pytest.param("为4.1万名70岁以上老年人免费体检", "4.1万名", "老年人", id="verbal-noun-before-verb-ends-phrase"),
     # join words: 和 及 与 between two figures or before a second noun
     pytest.param("城乡居民人均可支配收入分别增长5.2%和6.1%", "6.1%", "城乡居民人均可支配收入",
                  id="join-second-figure-shares-metric"),

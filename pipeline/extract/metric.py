@@ -26,6 +26,7 @@ _CUT = _LEX.metric_words["cut"]         # 较 比 按: the metric ends before th
 _SCOPE = _LEX.metric_words["scope"]     # 共 其中: the metric's part of the clause starts after them
 _LEAD = _LEX.metric_words["lead"]       # 新增 惠及: dropped before a noun
 _JOIN = _LEX.metric_words["join"]       # 和 及 与: 增长5.2%和6.1%
+_QUALIFIER = _LEX.metric_words["qualifier"]   # 65岁以上: skipped between a classifier and its noun
 _MEASURE_NOUN_ENDS = ("率", "数", "量", "比例", "占比", "度")
 _STANDARD_HEADS = _MEASURE_NOUN_ENDS + ("标准", "水平", "能力")
 # A clause ends at these; a space too (cells wrap: 建成运行 “如康家园”33处).
@@ -257,16 +258,26 @@ def _opens_quote(tokens: list[_Token]) -> bool:
     return closing is not None and any(t.word == closing for t in tokens[1:])
 
 
+def _is_numeric(token: _Token) -> bool:
+    return token.word.isdigit() or token.flag == "m"
+
+
 def _phrase_after(tokens: list[_Token]) -> list[_Token]:
     """The noun phrase right after a classifier: 9个县 → 县; verbs lead in only before a noun."""
     phrase: list[_Token] = []
     seen_noun = False
     skip = 0
+    if tokens and _is_numeric(tokens[0]):   # 60.4万名65岁以上老年人: past the qualifier
+        while skip < len(tokens) - 1 and (_is_numeric(tokens[skip]) or tokens[skip].word in _QUALIFIER):
+            skip += 1
     while skip < len(tokens) - 1 and (tokens[skip].word == "的" or tokens[skip].flag == "d"):
         skip += 1              # 三分之二以上的乡镇中心校, 3-5万元一次性租房补贴
     if skip and not (_is_noun(tokens[skip]) or tokens[skip].flag == "a"):
         return []
-    for token in tokens[skip:]:
+    rest = tokens[skip:]
+    for i, token in enumerate(rest):
+        if seen_noun and token.flag == "vn" and i + 1 < len(rest) and _is_verb(rest[i + 1]):
+            break                      # 老年人免费体检: a verbal noun before a verb starts the predicate
         if _is_noun(token) or (token.word == _LIST and seen_noun):
             phrase.append(token)
             seen_noun = seen_noun or token.word not in _BRACKET_WORDS
