@@ -130,7 +130,7 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
     Raises UsageError for bad arguments and export.LockedError when another run
     holds ``out``.
     """
-    from . import export
+    from . import export, review
     from .validate import build_docs, exit_failed, suites_hash, summary
 
     log = log or (lambda line, done=None, total=None: None)
@@ -163,6 +163,7 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
         result.disappeared = manifest.missing(set(by_id))
         if prune and result.disappeared:
             manifest = export.prune(out, manifest, result.disappeared)
+            review.remove_pages(out / "review", result.disappeared)
             result.pruned = list(result.disappeared)
 
         if not todo:

@@ -146,6 +146,12 @@ def _rows_by_report(df: pd.DataFrame) -> dict[str, list[int]]:
     return {k: v.tolist() for k, v in df.groupby("report_id", sort=False).indices.items()}
 
 
+def remove_pages(review_dir: Path, report_ids: Sequence[str]) -> None:
+    """Delete the review pages of reports whose outputs were pruned."""
+    for report_id in report_ids:
+        (review_dir / f"{report_id}.html").unlink(missing_ok=True)
+
+
 def write_pages(review_dir: Path, validation: Validation, frames: Mapping[str, pd.DataFrame],
                 *, docs_index: Path | None = None) -> list[Path]:
     """Write ``<review_dir>/<report_id>.html`` for every report of the validation."""

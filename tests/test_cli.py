@@ -154,3 +154,18 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise(monkeypatch, 
     text = stream.getvalue()
     assert ("█" * 9 in text and "░" in text and "\r" in text) == tty
     assert text.splitlines()[-1].endswith("300/1000 reports")
+
+
+def test_prune_removes_every_output_of_a_vanished_report(elsewhere, raw, tmp_path, capsys):
+    second = raw / "linyi_copy.txt"
+    second.write_bytes(SEED.read_bytes())
+    out = tmp_path / "out"
+    assert run(raw, "--out", out) == 0
+    second.unlink()
+    assert run(raw, "--out", out) == 0
+    assert (out / "facts" / "linyi_copy.parquet").exists()        # kept without --prune
+    assert "no longer among the inputs" in capsys.readouterr().err
+    assert run(raw, "--out", out, "--prune") == 0
+    left = [p.relative_to(out) for p in out.rglob("linyi_copy*")]
+    assert left == [], left
+    assert (out / "facts" / f"{SEED.stem}.parquet").exists()
