@@ -9,6 +9,8 @@ import json
 import multiprocessing
 import os
 import resource
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -99,7 +101,11 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
 
 def _results(files: Sequence[Path], jobs: int) -> Iterator[list[tuple]]:
     """Per chunk of files, the workers' results; the next chunk is already under way
-    while the caller validates and writes this one."""
+    while the caller validates and writes this one.
+
+    A worker that dies (killed, out of memory) breaks its pool and every task in it:
+    those reports get one more try in a new pool, and the ones that die again are
+    refused, so one bad report never hangs or stops the batch."""
     if jobs <= 1 or len(files) <= 1:
         for chunk in _chunks(files, _CHUNK):
             yield [_process_file(f) for f in chunk]
@@ -107,16 +113,49 @@ def _results(files: Sequence[Path], jobs: int) -> Iterator[list[tuple]]:
     # forkserver: workers start from a clean process (no GX, no threads of ours),
     # explicitly, before the parent imports GX.
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
-    with ctx.Pool(jobs) as pool:
-        pending = None
-        for chunk in _chunks(files, _CHUNK):
-            nxt = pool.map_async(_process_file, chunk, chunksize=max(1, len(chunk) // (4 * jobs)))
-            if pending is not None:
-                yield pending.get()
-            pending = nxt
-        if pending is not None:
-            yield pending.get()
+    context = multiprocessing.get_context(method)
+    pool = ProcessPoolExecutor(jobs, mp_context=context)
+
+    def submit(chunk):
+        return [pool.submit(_process_file, f) for f in chunk]
+
+    try:
+        chunks = list(_chunks(files, _CHUNK))
+        pending = submit(chunks[0])
+        for k, chunk in enumerate(chunks):
+            following = submit(chunks[k + 1]) if k + 1 < len(chunks) else None
+            results = [_outcome(future) for future in pending]
+            for attempt in ("retry", "refuse"):
+                died = [i for i, r in enumerate(results) if r is None]
+                if not died:
+                    break
+                pool.shutdown(cancel_futures=True)
+                pool = ProcessPoolExecutor(jobs, mp_context=context)
+                if attempt == "retry":
+                    for i, future in zip(died, submit([chunk[i] for i in died])):
+                        results[i] = _outcome(future)
+                else:
+                    for i in died:
+                        results[i] = ("refused", _died(chunk[i]), (0, 0))
+                if following is not None:              # it was queued on the broken pool
+                    following = submit(chunks[k + 1])
+            yield results
+            pending = following
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _outcome(future) -> tuple | None:
+    """A worker's result, or None when its process died."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return None
+
+
+def _died(path: Path) -> Problem:
+    return Problem(path.name, 0, "the worker process handling this report died (killed, or out of memory)",
+                   "run it again; if it dies again, run this file alone with --jobs 1 and report it")
 
 
 def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = None,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import io
 import re
 import sys
@@ -169,3 +170,40 @@ def test_prune_removes_every_output_of_a_vanished_report(elsewhere, raw, tmp_pat
     left = [p.relative_to(out) for p in out.rglob("linyi_copy*")]
     assert left == [], left
     assert (out / "facts" / f"{SEED.stem}.parquet").exists()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(c) for c in text.split()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to find the workers")
+def test_a_killed_worker_neither_hangs_nor_stops_the_batch(tmp_path):
+    """SIGKILL one worker mid-run: its reports are retried in a new pool, the run ends."""
+    import signal
+    import subprocess
+    import time
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for i in range(120):
+        (raw / f"r{i:03d}.txt").write_bytes(SEED.read_bytes())
+    out = tmp_path / "out"
+    run_ = subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(raw), "--out", str(out), "--jobs", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    killed = None
+    deadline = time.monotonic() + 60
+    while killed is None and time.monotonic() < deadline and run_.poll() is None:
+        workers = [w for server in _children(run_.pid) for w in _children(server)]
+        if workers:
+            os.kill(workers[0], signal.SIGKILL)
+            killed = workers[0]
+        time.sleep(0.02)
+    stdout, stderr = run_.communicate(timeout=180)
+    assert killed is not None, "no worker process was seen"
+    assert run_.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert len(list((out / "facts").glob("*.parquet"))) == 120
