@@ -91,16 +91,15 @@ CHINESE_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "�
 CHINESE_UNITS = {"十": 10, "百": 100}
 YEAR_DIGITS = {**CHINESE_DIGITS, "○": 0}     # 二〇二一年, 二零二三年, 二○二一年
 
-# Period words in a title → (first month, last month).
+# Period words in a title → (first month, last month), from the vocabulary shared with
+# extract; 全年 / 年度 only count when the title names no other period.
+WHOLE_YEAR_WORDS = ("全年", "年度")
 PERIOD_WORDS = {
-    "前三季度": (1, 9), "前两季度": (1, 6), "前二季度": (1, 6),
-    "前三个季度": (1, 9), "前两个季度": (1, 6), "前二个季度": (1, 6),
-    "前三個季度": (1, 9), "前兩個季度": (1, 6), "前两個季度": (1, 6),
-    "上半年": (1, 6), "下半年": (7, 12),
-    "第一季度": (1, 3), "一季度": (1, 3), "第二季度": (4, 6), "二季度": (4, 6),
-    "第三季度": (7, 9), "三季度": (7, 9), "第四季度": (10, 12), "四季度": (10, 12),
-}
-WHOLE_YEAR_WORDS = ("全年", "年度")    # the period only when the title names no other
+    term: (int(first), int(last))
+    for term, first, last in (line.split("\t") for line in
+                              (Path(__file__).parent / "resources" / "periods.tsv").read_text("utf-8").splitlines()
+                              if line and not line.startswith("#"))
+    if term not in WHOLE_YEAR_WORDS}
 # A declared count: 20项, 十件, 20項 on their own; 十大, 十个 only before what they count
 # (十大民生工程, 十个为民项目), so that 二十大 (the party congress) is no count.
 DECLARED_COUNT_WORDS = ("项", "項", "件")

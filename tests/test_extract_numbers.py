@@ -348,3 +348,5 @@ def test_cell_period():
     qs = extract("发放资金3万元。1-8月份,全市支出469.1亿元;截至9月底,完成120个")
     assert [(q.period_start_month, q.period_end_month) for q in qs] == [(None, None), (1, 8), (1, 9)]
     assert extract("上半年完成3个")[0].period_end_month == 6
+    q = extract("第四季度新增就业3000人")[0]       # the named periods ingest reads in titles
+    assert (q.period_start_month, q.period_end_month) == (10, 12)

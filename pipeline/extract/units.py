@@ -54,7 +54,7 @@ def lexicon() -> Lexicon:
         non_fact_units=frozenset(w for w, in _rows("non_fact_units.txt")),
         approx_markers=MappingProxyType({m: (pos, a) for m, pos, a in _rows("approx_markers.tsv")}),
         fixed_terms=tuple(t for t, in _rows("fixed_terms.txt")),
-        periods=MappingProxyType({t: (int(a), int(b)) for t, a, b in _rows("periods.tsv")}),
+        periods=MappingProxyType({t: (int(a), int(b)) for t, a, b in _rows("../periods.tsv")}),   # shared with ingest
         change_verbs=MappingProxyType(dict(_rows("change_verbs.tsv"))),
         metric_words=MappingProxyType({k: frozenset(v) for k, v in metric_words.items()}),
         jieba_userdict=str(RESOURCES / "jieba_userdict.txt"),
