@@ -207,3 +207,24 @@ def test_a_killed_worker_neither_hangs_nor_stops_the_batch(tmp_path):
     assert run_.returncode == 0, stderr
     assert "Traceback" not in stderr
     assert len(list((out / "facts").glob("*.parquet"))) == 120
+
+
+def test_readme_analyses_run_on_the_output(elsewhere, raw, tmp_path, capsys):
+    """docs/analyses.py (the README's three analyses) works on what a run writes."""
+    import importlib.util
+
+    import pipeline
+    out = tmp_path / "out"
+    assert run(raw, "--out", out) == 0
+    spec = importlib.util.spec_from_file_location(
+        "analyses", Path(__file__).resolve().parent.parent / "docs" / "analyses.py")
+    analyses = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(analyses)
+    t = pipeline.load(out)
+    by_dimension = analyses.figures_by_dimension(t["facts"], t["tasks"])
+    assert by_dimension.to_numpy().sum() == len(t["facts"])
+    assert {"count", "currency", "percent"} <= set(by_dimension.columns)
+    progress = analyses.targets_against_progress(t["facts"])
+    assert len(progress) >= 1 and (progress.progress_pct > 0).all()
+    periods = analyses.metric_over_periods(t["facts"], t["reports"], "支出")
+    assert {8, 9} <= set(periods.columns)
