@@ -197,17 +197,19 @@ def _expectations_dir(expectations_dir: Path | str | None) -> Path:
 
 
 def suites_hash(expectations_dir: Path | str | None = None) -> str:
-    """sha256 over the suite files, the agency suffix list and the unit vocabulary file:
-    what decides a row's result besides the code (the export manifest reprocesses a
-    report when it changes)."""
+    """sha256 over the suite files and every vocabulary file under pipeline/resources/
+    (units, fixed terms, periods, agency suffixes …): what decides a report's rows and
+    their results besides the code, so the export manifest reprocesses a report when
+    any of them changes."""
     d = _expectations_dir(expectations_dir)
     h = hashlib.sha256()
     for name in TABLES:
         path = d / f"{name}.json"
         h.update(f"{name}.json\0".encode())
         h.update(path.read_bytes() if path.exists() else b"<missing>")
-    h.update(b"agency_suffixes.txt\0" + _AGENCY_SUFFIXES.read_bytes())
-    h.update(b"units.tsv\0" + (_RESOURCES / "extract" / "units.tsv").read_bytes())
+    for path in sorted(_RESOURCES.rglob("*")):
+        if path.is_file() and _DATADOCS_ASSETS not in path.parents:
+            h.update(f"{path.relative_to(_RESOURCES).as_posix()}\0".encode() + path.read_bytes())
     return h.hexdigest()
 
 

@@ -583,3 +583,26 @@ def test_import_does_not_import_gx():
     code = "import sys, pipeline.validate, pipeline.review; print('great_expectations' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_suites_hash_follows_the_suites_and_the_vocabularies(tmp_path, monkeypatch):
+    """A changed suite or vocabulary file (fixed terms, units …) makes every report
+    stale in the manifest; the vendored Data Docs assets do not."""
+    import shutil
+
+    import pipeline.validate as validate
+    resources = tmp_path / "resources"
+    shutil.copytree(validate._RESOURCES, resources)
+    suites = tmp_path / "expectations"
+    shutil.copytree(validate.DEFAULT_EXPECTATIONS, suites)
+    monkeypatch.setattr(validate, "_RESOURCES", resources)
+    monkeypatch.setattr(validate, "_DATADOCS_ASSETS", resources / "datadocs")
+    before = validate.suites_hash(suites)
+    (resources / "datadocs" / "VENDORED.md").write_text("edited", encoding="utf-8")
+    assert validate.suites_hash(suites) == before
+    with open(resources / "extract" / "fixed_terms.txt", "a", encoding="utf-8") as f:
+        f.write("一网统管\n")
+    after_vocabulary = validate.suites_hash(suites)
+    assert after_vocabulary != before
+    (suites / "facts.json").write_text((suites / "facts.json").read_text("utf-8") + " ", encoding="utf-8")
+    assert validate.suites_hash(suites) != after_vocabulary
