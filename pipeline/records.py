@@ -5,7 +5,7 @@ never changed by a later stage; every quantity keeps its span into that text.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,7 @@ from pipeline.tables import build_tables
 from pipeline.validate import (DEFAULT_EXPECTATIONS, Failure, ReportChecks, Validation, ValidationSetupError,
                                exit_failed, external_resources, suites_hash, summary, validate)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from validate_fixtures import concat, seed_records, seed_tables, with_report_id  # noqa: E402
+from validate_fixtures import concat, seed_tables, with_report_id
 
 SEED = "linyi_2021_01-09"
 
