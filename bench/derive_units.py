@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jieba
 
-from pipeline.extract.units import lexicon
+from pipeline.vocab import lexicon
 
 # Suggested dimension by the unit's spelling, most specific first.
 SPELLINGS = [("平方", "area"), ("立方", "volume"), ("公顷", "area"), ("亩", "area"), ("升", "volume"),

@@ -77,12 +77,13 @@ def _process_file(path: Path) -> tuple[str, object, tuple[int, int]]:
     from .extract import extract
     from .ingest import IngestError, ingest
     from .tables import FIELDS_OF_TASK, build_tables
+    from .vocab import lexicon
 
     try:
         report = ingest(path)
         quantities = {(t.task_no, f): extract(getattr(t, f))
                       for t in report.tasks for f in FIELDS_OF_TASK}
-        result = ("ok", (build_tables(report, quantities), report.warnings))
+        result = ("ok", (build_tables(report, quantities), report.warnings, lexicon().fingerprint))
     except IngestError as e:
         result = ("refused", e.problem)
     except MemoryError:
@@ -169,8 +170,8 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
     Raises UsageError for bad arguments and export.LockedError when another run
     holds ``out``.
     """
-    from . import export, review
-    from .validate import build_docs, exit_failed, suites_hash, summary
+    from . import export, quality, reporting, vocab
+    from .quality.suites import fingerprint
 
     log = log or (lambda line, done=None, total=None: None)
     out = Path(out) if out is not None else export.default_processed_dir()
@@ -179,7 +180,8 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
 
     with export.lock(out):
         manifest = export.Manifest.load(out)
-        suites = suites_hash(expectations)
+        suites = quality.load_suites(expectations)
+        rules = fingerprint(suites, vocab.lexicon())   # as this process loaded them
         by_id: dict[str, list[Path]] = {}
         for f in files:
             by_id.setdefault(f.stem, []).append(f)
@@ -195,14 +197,15 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
                 continue
             f = same[0]
             shas[report_id] = export.sha256_file(f)
-            if not force and manifest.is_current(report_id, shas[report_id], __version__, suites):
+            if not force and manifest.is_current(report_id, shas[report_id], __version__, rules):
                 result.skipped.append(report_id)
             else:
                 todo.append(f)
         result.disappeared = manifest.missing(set(by_id))
         if prune and result.disappeared:
             manifest = export.prune(out, manifest, result.disappeared)
-            review.remove_pages(out / "review", result.disappeared)
+            for report_id in result.disappeared:
+                (out / "review" / f"{report_id}.html").unlink(missing_ok=True)
             result.pruned = list(result.disappeared)
 
         if not todo:
@@ -215,41 +218,48 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
         done = 0
         for chunk_results in _results(todo, jobs):
             good: dict[str, dict] = {}
+            stamps: dict[str, str] = {}
             for (kind, payload, (pid, rss)), path in zip(chunk_results, todo[done:done + len(chunk_results)]):
                 worker_rss[pid] = max(rss, worker_rss.get(pid, 0))
                 if kind == "refused":
                     result.refused.append(payload)
                     continue
-                tables, warnings = payload
+                tables, warnings, worker_vocabulary = payload
                 result.warnings += warnings
                 good[path.stem] = tables
+                # made with another vocabulary than the parent's: stamped so the next run redoes it
+                stamps[path.stem] = rules if worker_vocabulary == vocab.lexicon().fingerprint else "mixed"
             done += len(chunk_results)
             if good:
-                validation = _validate(good, out, expectations)
+                validation = _validate(good, out, suites)
                 verdicts.append(replace(validation, tables={}))   # keep the verdict, not the data
+                pages = reporting.review_pages(validation, docs_href="../validation/docs/index.html")
                 manifest = export.export(
                     out, _split(validation.tables, good), manifest=manifest,
                     sources={rid: (str(by_id[rid][0]), shas[rid]) for rid in good},
-                    suites_hash=suites)
+                    suites_hash=stamps)
+                (out / "review").mkdir(parents=True, exist_ok=True)
+                for rid, page in pages.items():
+                    (out / "review" / f"{rid}.html").write_text(page, encoding="utf-8")
                 result.processed += list(good)
             log(f"{done}/{len(todo)} reports", done, len(todo))
         _write_run_stats(out, worker_rss.values() if jobs > 1 else [])
         if verdicts:
             log("building Data Docs")
-            build_docs(verdicts, out_dir=out, expectations_dir=expectations)
+            docs = reporting.build_docs([i for v in verdicts for i in v.result_ids], out_dir=out, suites=suites)
             verdict = replace(verdicts[-1], failures=tuple(f for v in verdicts for f in v.failures),
                               checks={k: c for v in verdicts for k, c in v.checks.items()})
-            result.validation_failed = exit_failed(verdict, fail_on)
-            result.summary = summary(verdict)
+            result.validation_failed = verdict.exit_failed(fail_on)
+            result.summary = reporting.summary(verdict, review_dir=out.resolve() / "review", docs_index=docs)
     return result
 
 
-def _validate(tables_by_report: dict[str, dict], out: Path, expectations: Path | str | None):
-    from .validate import validate
+def _validate(tables_by_report: dict[str, dict], out: Path, suites):
+    from .quality import validate
 
     batch = {name: pa.concat_tables([t[name] for t in tables_by_report.values()])
              for name in TABLES}
-    return validate(batch, out_dir=out, expectations_dir=expectations, docs=False)
+    return validate(batch, out_dir=out, suites=suites)
 
 
 def _split(tables: dict, tables_by_report: dict[str, dict]) -> dict[str, dict]:

@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from . import batch
     from .export import LockedError, default_processed_dir
-    from .validate import ValidationSetupError
+    from .quality import ValidationSetupError
 
     progress = _Progress()
     try:

@@ -400,13 +400,13 @@ def _unchanged(path: Path, sha256: str, size: int) -> bool:
 
 
 def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.Table]], *,
-           manifest: Manifest, suites_hash: str,
+           manifest: Manifest, suites_hash: str | Mapping[str, str],
            sources: Mapping[str, Path | str | tuple[Path | str, str]] | None = None) -> Manifest:
     """Write each report's tables to ``<out>/<table>/<report_id>.parquet`` and record them.
 
     ``tables_by_report`` maps report id → {"reports": …, "tasks": …, "facts": …} (a missing
-    table is written empty). ``suites_hash`` identifies the expectation suites the rows were
-    validated with. ``sources`` maps report id → raw path, or → (raw path, sha256 of the raw
+    table is written empty). ``suites_hash`` identifies the rules (suites and vocabulary)
+    the rows were made and validated with: one for all, or one per report id. ``sources`` maps report id → raw path, or → (raw path, sha256 of the raw
     file as the caller will pass it to ``is_current``); defaults: the ``source_file`` and
     ``sha256`` columns of the reports table. Files whose bytes are already in place are
     left alone (same inode and mtime).
@@ -447,7 +447,8 @@ def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.T
             failed = _failed_rows(tables)
             entries[report_id] = {
                 "source": str(source), "sha256": source_sha,
-                "pipeline_version": __version__, "suites_hash": suites_hash,
+                "pipeline_version": __version__,
+                "suites_hash": suites_hash if isinstance(suites_hash, str) else suites_hash[report_id],
                 "processed_at": processed_at,
                 "dq_passed": not any(failed.values()), "dq_failed_rows": failed,
                 "outputs": outputs,

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
-from pipeline.validate import DEFAULT_EXPECTATIONS
+from pipeline.quality import DEFAULT_EXPECTATIONS
 
 PROJECT = Path(__file__).resolve().parent.parent
 SEED = PROJECT / "raw" / "linyi_2021_01-09.txt"

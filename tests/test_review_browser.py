@@ -34,10 +34,10 @@ def chromium(tmp_path: Path, url: str, *extra: str) -> str:
 
 @pytest.fixture(scope="module")
 def validated(tmp_path_factory):
-    from pipeline.validate import validate
     from test_validate import _share
+    from validate_fixtures import validate_and_report
     out = tmp_path_factory.mktemp("out")
-    v = validate(concat(seed_tables(), _share(181.8, rid="broken_share")), out_dir=out)
+    v, docs = validate_and_report(concat(seed_tables(), _share(181.8, rid="broken_share")), out)
     return v, out
 
 
@@ -55,7 +55,7 @@ def test_review_page_shows_highlighted_and_failing_figures(validated, tmp_path):
 
 def test_data_docs_index_lists_the_run_offline(validated, tmp_path):
     v, out = validated
-    dom = chromium(tmp_path, v.docs_index.as_uri(), "--dump-dom")
+    dom = chromium(tmp_path, (out / "validation" / "docs" / "index.html").as_uri(), "--dump-dom")
     # the rows exist only once bootstrap-table (vendored under static/vendor/) has run
     rows = re.findall(r'<tr class="clickable-row" data-href="([^"]+)" data-index="\d+">(.*?)</tr>', dom, flags=re.S)
     ours = {href.split("/")[1]: cells for href, cells in rows if v.run_name in href}

@@ -21,10 +21,12 @@ import pytest
 
 from pipeline.records import Category, Quantity, Report, Task
 from pipeline.tables import build_tables
-from pipeline.validate import (DEFAULT_EXPECTATIONS, Failure, ReportChecks, Validation, ValidationSetupError,
-                               exit_failed, external_resources, suites_hash, summary, validate)
+from pipeline import vocab
+from pipeline.quality import (DEFAULT_EXPECTATIONS, Failure, ReportChecks, Validation, ValidationSetupError,
+                              exit_failed, load_suites, validate)
+from pipeline.reporting import external_resources, summary
 
-from validate_fixtures import concat, seed_tables, with_report_id
+from validate_fixtures import concat, seed_tables, validate_and_report, with_report_id
 
 SEED = "linyi_2021_01-09"
 
@@ -309,10 +311,10 @@ def run(tmp_path_factory):
     old = os.getcwd()
     os.chdir(cwd)
     try:
-        v = validate(batch, out_dir=out)
+        v, docs = validate_and_report(batch, out)
     finally:
         os.chdir(old)
-    return {"v": v, "out": out, "cwd": cwd, "expectations_before": before, "batch": batch}
+    return {"v": v, "out": out, "cwd": cwd, "expectations_before": before, "batch": batch, "docs": docs}
 
 
 def _tree_hash(d: Path) -> str:
@@ -354,21 +356,21 @@ def test_declared_count_failure_reads_well(run):
 @pytest.mark.parametrize("unit,known", [
     ("元/人·年", True), ("元/人/月", True), ("张/千人", True), ("人/万人", True), ("吨/日", True),
     ("元/公里", True), ("元/平方米·月", True), ("人/万人口", True), ("人·次", True), ("千瓦·时", True),
-    ("人/10万人", True), ("元/2人", False), ("人·万次", False), ("元/万", False),
+    ("人/10万人", True), ("元/2人", True), ("人·万次", True), ("元/万", False),
     ("万元/公里", False), ("亿元", False), ("元/岁", False), ("岁/人", False), ("元/", False), ("/人", False),
     ("元//人", False), ("元/千", False), ("斤两", False),
 ])
 def test_unit_vocabulary_composites(unit, known):
-    from pipeline.validate import unit_vocabulary
-    assert unit_vocabulary().known(unit) is known
+    """is_unit is the very grammar extract reads units with: what it can write (a
+    denominator with its own figure, 元/2人) passes; what it cannot does not."""
+    assert vocab.is_unit(unit) is known
 
 
 def test_validation_agrees_with_extract_on_every_unit_it_writes():
     """Every unit extract writes for the seed, the held-out reports and the composite
     phrases is in the vocabulary, with the dimension extract gave it."""
     from pipeline.extract import extract
-    from pipeline.validate import unit_vocabulary
-    voc = unit_vocabulary()
+    from pipeline.quality.rules import unit_dimension
     fixtures = Path(__file__).resolve().parent / "fixtures"
     texts = [t for t, *_ in RATE_UNITS] + ["补贴2元/人·次", "收费30元/吨", "每日500吨/天", "补助300元/户·年",
                                            "1000元/年", "5人/万人口", "发电3千瓦·时"]
@@ -378,8 +380,9 @@ def test_validation_agrees_with_extract_on_every_unit_it_writes():
     for text in texts:
         for qty in extract(text):
             seen.add(qty.unit)
-            assert voc.known(qty.unit), (qty.unit, qty.mention, text)
-            assert voc.dimension(qty.unit, qty.mention) == qty.dimension in voc.dimensions, qty
+            assert vocab.is_unit(qty.unit), (qty.unit, qty.mention, text)
+            expected = vocab.RATIO if qty.unit == "" and "分之" in qty.mention else vocab.dimension_of(qty.unit)
+            assert expected == qty.dimension in vocab.dimensions(), qty
     assert {"元/人·年", "元/人/月", "人/万人", "吨/日", "元/公里"} <= seen
 
 
@@ -395,8 +398,8 @@ def test_check_catches_broken_input(run, case_id, build, table, check, severity)
     flagged = [i for i in rows if check in t["dq_failures"][i].as_py()]
     assert flagged and all(not t["dq_passed"][i].as_py() for i in flagged)
     assert v.checks[rid].failed >= 1
-    assert exit_failed(v, "warning")
-    assert exit_failed(v, "error") == any(f.severity == "error" for f in v.failures)
+    assert v.exit_failed("warning")
+    assert v.exit_failed("error") == any(f.severity == "error" for f in v.failures)
 
 
 def test_every_suite_check_has_a_case():
@@ -438,8 +441,7 @@ def test_run_writes_only_under_out(run):
 
 
 def test_data_docs_offline_and_list_the_run(run):
-    v = run["v"]
-    index = v.docs_index
+    index = run["docs"]
     assert index.exists()
     pages = list(index.parent.rglob("*.html"))
     assert any("validations" in p.parts for p in pages)
@@ -462,7 +464,7 @@ def test_review_pages(run):
 
 
 def test_review_page_escapes_report_text(tmp_path):
-    from pipeline.review import render_report
+    from pipeline.reporting.review import render_report
     html = render_report({"report_id": "r<1>", "title": "<script>alert(1)</script>"},
                          [{"task_no": 1, "category": "&", "task": "<b>任务</b>", "status": "共10个\"x\"",
                            "lead_units": ["<i>局"], "failures": []}],
@@ -485,9 +487,8 @@ def test_summary(run):
 
 def test_summary_caps_lines_per_report():
     fs = tuple(Failure("facts", "facts.value_non_negative", "error", "r1", 1, i, f"{i}个", "…") for i in range(1, 31))
-    v = Validation({}, fs, {"r1": ReportChecks("r1", 33, 1, 1, 0)}, {f"c{i}": "error" for i in range(34)},
-                   "run", None, Path("/out/review"))
-    s = summary(v)
+    v = Validation({}, fs, {"r1": ReportChecks("r1", 33, 1, 1, 0)}, {f"c{i}": "error" for i in range(34)}, "run")
+    s = summary(v, review_dir=Path("/out/review"))
     assert "and 25 more failing row(s): see /out/review/r1.html" in s
     assert len(s.splitlines()) == 1 + 1 + 5 + 1
 
@@ -501,8 +502,8 @@ def test_summary_is_bounded_for_large_batches():
         sev = "error" if r % 3 == 0 else "warning"
         fs += [Failure("facts", f"c{sev}", sev, rid, 1, i, f"{i}个", "…") for i in range(1, 8)]
         checks[rid] = ReportChecks(rid, 33, 1, int(sev == "error"), int(sev == "warning"))
-    v = Validation({}, tuple(fs), checks, {"cerror": "error", "cwarning": "warning"}, "run", None, Path("/out/review"))
-    lines = summary(v).splitlines()
+    v = Validation({}, tuple(fs), checks, {"cerror": "error", "cwarning": "warning"}, "run")
+    lines = summary(v, review_dir=Path("/out/review")).splitlines()
     assert len(lines) < 100
     assert lines[0] == "validation: 1000 report(s), 2 checks each; 334 with errors, 666 with warnings only, 0 clean"
     assert "    ERROR   cerror: 2338 row(s) in 334 report(s)" in lines
@@ -514,7 +515,7 @@ def test_summary_is_bounded_for_large_batches():
 
 def _validation(*severities):
     fs = tuple(Failure("reports", f"c{i}", sev, "r", None, None, None, "") for i, sev in enumerate(severities))
-    return Validation({}, fs, {}, {}, "run", None, None)
+    return Validation({}, fs, {}, {}, "run")
 
 
 @pytest.mark.parametrize("severities,fail_on,expected", [
@@ -524,13 +525,13 @@ def _validation(*severities):
 ])
 def test_fail_on(severities, fail_on, expected):
     v = _validation(*severities)
-    assert exit_failed(v, fail_on) is expected
+    assert exit_failed(v.failures, fail_on) is expected
     assert v.exit_failed(fail_on) is expected
 
 
 def test_fail_on_rejects_unknown_threshold():
     with pytest.raises(ValueError, match="error, warning, never"):
-        exit_failed(_validation(), "critical")
+        exit_failed((), "critical")
 
 
 def test_schema_checks_in_our_code(tmp_path):
@@ -543,7 +544,7 @@ def test_schema_checks_in_our_code(tmp_path):
     got = {(f.table, f.check) for f in v.failures}
     assert {("reports", "schema.columns"), ("tasks", "schema.types"), ("facts", "schema.not_null")} <= got
     assert "encoding" in v.tables["reports"].column_names   # output keeps the one schema
-    assert exit_failed(v, "error")
+    assert v.exit_failed("error")
 
 
 def _broken_suites(tmp_path, edit):
@@ -568,40 +569,60 @@ def test_broken_suite_raises(tmp_path, edit, message):
         validate(seed_tables(), out_dir=tmp_path / "out", expectations_dir=d)
 
 
-def test_suites_hash(tmp_path):
-    h = suites_hash()
-    assert h == suites_hash(DEFAULT_EXPECTATIONS) and len(h) == 64
+def test_suites_fingerprint_is_of_the_bytes_read(tmp_path):
+    h = load_suites().fingerprint
+    assert h == load_suites(DEFAULT_EXPECTATIONS).fingerprint and len(h) == 64
     d = tmp_path / "e"
     shutil.copytree(DEFAULT_EXPECTATIONS, d)
-    assert suites_hash(d) == h
+    assert load_suites(d).fingerprint == h
     (d / "tasks.json").write_text((d / "tasks.json").read_text() + " ")
-    assert suites_hash(d) != h
+    assert load_suites(d).fingerprint != h
 
 
 def test_import_does_not_import_gx():
-    code = "import sys, pipeline.validate, pipeline.review; print('great_expectations' in sys.modules)"
+    code = "import sys, pipeline.quality, pipeline.reporting; print('great_expectations' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
-def test_suites_hash_follows_the_suites_and_the_vocabularies(tmp_path, monkeypatch):
-    """A changed suite or vocabulary file (fixed terms, units …) makes every report
-    stale in the manifest; the vendored Data Docs assets do not."""
-    import shutil
-
-    import pipeline.validate as validate
+def test_vocabulary_fingerprint_follows_every_vocabulary_file(tmp_path, monkeypatch):
+    """A changed vocabulary file (fixed terms, units, cues …) changes the fingerprint;
+    the vendored Data Docs assets do not. The loaded lexicon carries the fingerprint of
+    what it read."""
     resources = tmp_path / "resources"
-    shutil.copytree(validate._RESOURCES, resources)
-    suites = tmp_path / "expectations"
-    shutil.copytree(validate.DEFAULT_EXPECTATIONS, suites)
-    monkeypatch.setattr(validate, "_RESOURCES", resources)
-    monkeypatch.setattr(validate, "_DATADOCS_ASSETS", resources / "datadocs")
-    before = validate.suites_hash(suites)
+    shutil.copytree(vocab.RESOURCES, resources)
+    monkeypatch.setattr(vocab, "RESOURCES", resources)
+    before = vocab.current_fingerprint()
+    assert before == vocab.lexicon().fingerprint       # the package's own files, loaded unchanged
     (resources / "datadocs" / "VENDORED.md").write_text("edited", encoding="utf-8")
-    assert validate.suites_hash(suites) == before
-    with open(resources / "extract" / "fixed_terms.txt", "a", encoding="utf-8") as f:
-        f.write("一网统管\n")
-    after_vocabulary = validate.suites_hash(suites)
-    assert after_vocabulary != before
-    (suites / "facts.json").write_text((suites / "facts.json").read_text("utf-8") + " ", encoding="utf-8")
-    assert validate.suites_hash(suites) != after_vocabulary
+    assert vocab.current_fingerprint() == before
+    for name in ("extract/fixed_terms.txt", "cues.tsv", "agency_suffixes.txt"):
+        with open(resources / name, "a", encoding="utf-8") as f:
+            f.write("一网统管\n")
+        assert vocab.current_fingerprint() != before, name
+        before = vocab.current_fingerprint()
+
+
+def test_suites_explain_every_derived_column():
+    """One check, one place: every column a suite reads is a schema column or a derived
+    column made by one registered rule, and the expectation explains it in meta.derived."""
+    from pipeline.quality import rules
+    from pipeline.quality.suites import expectation_columns
+    from pipeline.schema import TABLES, columns
+    suites = load_suites()
+    for table in TABLES:
+        made = rules.derived_columns(table)
+        for e in suites.expectations(table):
+            derived = [c for c in expectation_columns(e["kwargs"]) if c not in columns(table)]
+            assert set(derived) <= made, (table, e["meta"]["check"], derived)
+            assert set(derived) == set(e["meta"].get("derived", {})), (table, e["meta"]["check"])
+
+
+def test_suites_use_the_vocabulary():
+    """The dimension set and numeral classes in facts.json are the vocabulary's."""
+    suites = load_suites()
+    by_check = {e["meta"]["check"]: e["kwargs"] for e in suites.expectations("facts")}
+    assert set(by_check["facts.dimension_in_vocabulary"]["value_set"]) == vocab.dimensions()
+    for check in ("facts.mention_has_numeral", "facts.mention_starts_the_number"):
+        regex = by_check[check]["regex"]
+        assert set(vocab.numeral_chars()) <= set(regex), (check, regex)

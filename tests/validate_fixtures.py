@@ -38,7 +38,7 @@ def _cn_number(s: str) -> int:
 
 
 def _dimension(unit: str) -> str:
-    from pipeline.extract.units import dimension_of
+    from pipeline.vocab import dimension_of
     return dimension_of(unit)
 
 
@@ -107,3 +107,17 @@ def synthetic_batch(n: int) -> dict[str, pa.Table]:
     """n copies of the seed report (≈59 tasks, ≈120 facts each) as one batch."""
     seed = seed_tables()
     return concat(*(with_report_id(seed, f"synthetic_{i:05d}") for i in range(n)))
+
+
+def validate_and_report(tables, out: Path):
+    """Validate as the batch does, then write the review pages and Data Docs the
+    reporting package makes of it: (validation, Data Docs index)."""
+    from pipeline.quality import load_suites, validate
+    from pipeline.reporting import build_docs, review_pages
+
+    v = validate(tables, out_dir=out)
+    docs = build_docs(v.result_ids, out_dir=out, suites=load_suites())
+    (out / "review").mkdir(exist_ok=True)
+    for rid, page in review_pages(v, docs_href="../validation/docs/index.html").items():
+        (out / "review" / f"{rid}.html").write_text(page, encoding="utf-8")
+    return v, docs

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..records import Quantity
 from .metric import link
 from .numbers import read_cell
-from .units import dimensions, vocabulary
+from ..vocab import dimensions, vocabulary
 
 __all__ = ["extract", "vocabulary", "dimensions"]
 

@@ -9,13 +9,14 @@ lazily built jieba tokenizer that owns our user dictionary.
 """
 from __future__ import annotations
 
+import io
 import logging
 from functools import cache
 from math import log
 from typing import NamedTuple, Sequence
 
 from .numbers import Number
-from .units import lexicon
+from ..vocab import lexicon
 
 _LEX = lexicon()
 # The word lists of metric_words.tsv, which says what each kind does to a metric.
@@ -74,7 +75,7 @@ def _tagger():
 
     logging.getLogger("jieba").setLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
-    tokenizer.load_userdict(_LEX.jieba_userdict)
+    tokenizer.load_userdict(io.BytesIO(_LEX.jieba_userdict))   # the bytes the fingerprint covers
     tagger = jieba.posseg.POSTokenizer(tokenizer)
     tagger.makesure_userdict_loaded()
     return tagger

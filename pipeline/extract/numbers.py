@@ -3,7 +3,7 @@
 The grammar is one ``re.VERBOSE`` pattern assembled from named fragments (digits,
 Chinese numerals, magnitudes, approximation markers, units), compiled once when this
 module is imported. Its vocabulary comes from the data files behind
-:func:`pipeline.extract.units.lexicon`; this module never touches jieba.
+:func:`pipeline.vocab.lexicon`; this module never touches jieba.
 
 Matching runs on a copy of the text with full-width digits and signs folded to
 ASCII one character for one, so every span found in the copy is a span of the
@@ -15,34 +15,9 @@ import re
 from decimal import Decimal
 from typing import NamedTuple
 
-from .units import RATIO, dimension_of, lexicon
+from ..vocab import HALF_WIDTH as _HALF_WIDTH, RATIO, alternation as _alternation, dimension_of, lexicon, unit_grammar
 
 _LEX = lexicon()
-
-# ２．４６％ → 2.46%, １，２３４ → 1,234: same length, so offsets carry over.
-_HALF_WIDTH = str.maketrans("０１２３４５６７８９．％‰，－～／−", "0123456789.%‰,-~/-")
-
-
-def _alternation(words) -> str:
-    """Words as one regex, factored into a trie (人(?:次|口)?): Python's re tries the
-    branches of a flat alternation one by one, and the unit list has hundreds. At each
-    node longer words are tried first, so 人次 wins over 人 and 个百分点 over 个."""
-    trie: dict = {}
-    for word in set(words):
-        node = trie
-        for char in word.translate(_HALF_WIDTH):
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def pattern(node: dict) -> str:
-        branches = [re.escape(c) + pattern(child) for c, child in sorted(node.items()) if c]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 and len(branches[0]) == 1 else f"(?:{'|'.join(branches)})"
-        return body + "?" if "" in node else body
-
-    return pattern(trie)
-
 
 # --- Numeral characters, from numerals.tsv ------------------------------------------
 
@@ -100,11 +75,8 @@ _INSIDE_MARKERS = _LEX.markers("inside")
 INSIDE = _alternation(_INSIDE_MARKERS)
 # A numeral with an approximation marker inside: 2万4千余, 45多万, 十余.
 AMOUNT = rf"(?: {NUMERAL} (?: {INSIDE} )? {BIG_MAGNITUDE}* )"
-PLAIN_UNIT = _alternation(_UNIT_WORDS)
-# A denominator may carry its own figure or magnitude: 张/千人, 人/10万人.
-DENOMINATOR = rf"(?: [0-9]* [{_SMALL}{_BIG}]{{0,2}} )"
-# A unit, possibly a rate: 元/人/月, 元/人·年, 元/公里, 人/万人.
-UNIT = rf"(?: (?:{PLAIN_UNIT}) (?: [/·] {DENOMINATOR} (?:{PLAIN_UNIT}) )* )"
+# A unit, possibly a rate: 元/人/月, 元/人·年, 元/公里, 人/万人 (the vocabulary's unit grammar).
+UNIT = unit_grammar()
 # A minus sign, not a range's dash: nothing number-like or Latin right before it.
 SIGN = rf"(?: (?<![0-9A-Za-z.%{_DIGIT}{_SMALL}{_BIG}]) - (?=[0-9]) )"
 RANGE_TO = r"[-~—至到]"

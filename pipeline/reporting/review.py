@@ -4,20 +4,18 @@ The report's tasks as a table; each task and status text with its figures
 highlighted (hover shows value, unit, dimension, metric); failing figures in red with
 the names of the checks they failed. Pure string building (every piece of report text
 goes through ``html.escape``), inline CSS, no scripts, nothing loaded from the
-network; ``write_pages`` is the one function that writes.
+network. ``review_pages`` returns the pages as strings; the export writes them with
+the report's data, in one commit.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from html import escape
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-    from .validate import Failure, ReportChecks, Validation
+from ..quality.results import Failure, ReportChecks, Validation
 
 _CSS = """
 body{font:14px/1.55 "Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei","Microsoft YaHei",sans-serif;margin:1.5em;color:#222}
@@ -134,59 +132,33 @@ def render_report(report: Mapping, tasks: Sequence[Mapping], facts: Sequence[Map
         f"<th>failed checks</th></tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>\n")
 
 
-def _columns(df: pd.DataFrame, cols: Sequence[str]) -> dict[str, list]:
-    out = {}
-    for c in cols:
-        s = df[c]
-        out[c] = s.astype(object).where(s.notna(), None).tolist()
+def _rows(table: pa.Table, columns: Sequence[str]) -> dict[str, list[dict]]:
+    """The table's rows (only ``columns``) as dicts, grouped by report id."""
+    ids = pc.cast(table["report_id"], pa.string()).to_pylist()
+    cols = {c: (pc.cast(table[c], pa.string()) if pa.types.is_dictionary(table[c].type) else table[c]).to_pylist()
+            for c in columns}
+    out: dict[str, list[dict]] = {}
+    for i, rid in enumerate(ids):
+        out.setdefault(rid, []).append({c: cols[c][i] for c in columns})
     return out
 
 
-def _rows_by_report(df: pd.DataFrame) -> dict[str, list[int]]:
-    return {k: v.tolist() for k, v in df.groupby("report_id", sort=False).indices.items()}
-
-
-def remove_pages(review_dir: Path, report_ids: Sequence[str]) -> None:
-    """Delete the review pages of reports whose outputs were pruned."""
-    for report_id in report_ids:
-        (review_dir / f"{report_id}.html").unlink(missing_ok=True)
-
-
-def write_pages(review_dir: Path, validation: Validation, frames: Mapping[str, pd.DataFrame],
-                *, docs_index: Path | None = None) -> list[Path]:
-    """Write ``<review_dir>/<report_id>.html`` for every report of the validation."""
-    review_dir.mkdir(parents=True, exist_ok=True)
-    docs_href = os.path.relpath(docs_index, review_dir) if docs_index else None
-    rep_df, task_df, fact_df = frames["reports"], frames["tasks"], frames["facts"]
+def review_pages(validation: Validation, *, docs_href: str | None = None) -> dict[str, str]:
+    """Every report's review page, by report id (``docs_href``: the Data Docs index,
+    relative to the review folder)."""
     tables = validation.tables
-    tc = _columns(task_df, ["task_no", "category", "task", "status"])
-    tc["lead_units"] = tables["tasks"]["lead_units"].to_pylist()
-    tc["failures"] = tables["tasks"]["dq_failures"].to_pylist()
-    fc = _columns(fact_df, ["task_no", "field", "mention", "start", "end", "value", "value_high",
-                            "unit", "dimension", "metric", "approx"])
-    fc["failures"] = tables["facts"]["dq_failures"].to_pylist()
-    rc = _columns(rep_df, ["report_id", "source_file", "title", "period_start_month", "period_end_month"])
-    t_keys, f_keys, r_keys = list(tc), list(fc), list(rc)
-    t_vals, f_vals = list(zip(*tc.values())), list(zip(*fc.values()))
-    tasks_by, facts_by = _rows_by_report(task_df), _rows_by_report(fact_df)
-    reports = {}
-    for vals in zip(*rc.values()):
-        reports.setdefault(vals[0], dict(zip(r_keys, vals)))
+    reports = {rid: rows[0] for rid, rows in _rows(tables["reports"], [
+        "report_id", "source_file", "title", "period_start_month", "period_end_month"]).items()}
+    tasks = _rows(tables["tasks"], ["task_no", "category", "task", "status", "lead_units", "dq_failures"])
+    facts = _rows(tables["facts"], ["task_no", "field", "mention", "start", "end", "value", "value_high",
+                                    "unit", "dimension", "metric", "approx", "dq_failures"])
     fails_by: dict[str | None, list[Failure]] = {}
     for f in validation.failures:
         fails_by.setdefault(f.report_id, []).append(f)
-    written = []
+    pages = {}
     for rid in validation.checks:
-        tasks = [dict(zip(t_keys, t_vals[i])) for i in tasks_by.get(rid, ())]
-        facts = [dict(zip(f_keys, f_vals[i])) for i in facts_by.get(rid, ())]
-        page = render_report(reports.get(rid, {"report_id": rid}), tasks, facts, fails_by.get(rid, []),
-                             validation.checks.get(rid), validation.severities, docs_href)
-        path = review_dir / f"{_safe(rid)}.html"
-        path.write_text(page, encoding="utf-8")
-        written.append(path)
-    return written
-
-
-def _safe(report_id: str) -> str:
-    """A report id as a file name (ids are file stems already; guard against separators)."""
-    return report_id.replace("/", "_").replace("\\", "_").replace("\0", "_") or "_"
+        ts = [{**t, "failures": t["dq_failures"]} for t in tasks.get(rid, ())]
+        fs = [{**f, "failures": f["dq_failures"]} for f in facts.get(rid, ())]
+        pages[rid] = render_report(reports.get(rid, {"report_id": rid}), ts, fs, fails_by.get(rid, []),
+                                   validation.checks.get(rid), validation.severities, docs_href)
+    return pages

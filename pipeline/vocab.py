@@ -1,0 +1,213 @@
+"""The one vocabulary: every word list any stage uses, read from data files.
+
+The lexicons live in ``pipeline/resources/`` (``extract/*.tsv|txt``, ``periods.tsv``,
+``agency_suffixes.txt``) and are read by one function, :func:`lexicon`, once per
+process. ``Lexicon.fingerprint`` is the sha256 of the bytes that load actually read:
+output is stamped with the rules that made it, never with whatever the files hold by
+the time the output is written (a long-lived process that loaded the old files stamps
+the old fingerprint, so the next fresh run redoes its reports).
+
+Also here: the grammar of units built from that vocabulary (plain units and the rates
+and products extract writes: 元/人/月, 张/千人, 千瓦·时), and Chinese integers. Ingest,
+extract and the quality checks all import this module; nothing touches jieba here.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+_DATADOCS = "datadocs"        # vendored web assets, not vocabulary
+
+# Dimensions extract assigns itself; all others come from units.tsv.
+RATE, RATIO, NONE = "rate", "ratio", "none"
+
+# Folded before matching, one character for one (offsets carry over): ２．４６％ → 2.46%.
+HALF_WIDTH = str.maketrans("０１２３４５６７８９．％‰，－～／−", "0123456789.%‰,-~/-")
+_UNIT_SEPARATORS = str.maketrans({"・": "·", "•": "·", "‧": "·"})      # 元/人・年 as 元/人·年
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    numerals: Mapping[str, tuple[int, str]]    # 万 → (10000, "big"), 两 → (2, "digit")
+    units: Mapping[str, str]                   # unit → dimension
+    non_fact_units: frozenset[str]             # 年 月份 岁 级 …: the number is not a fact
+    rate_words: frozenset[str]                 # 月 日 学期 人口 …: per what, after / or · (元/人/月)
+    approx_markers: Mapping[str, tuple[str, str]]  # marker → (position, approx)
+    fixed_terms: tuple[str, ...]               # 两癌 四好农村路 …
+    periods: Mapping[str, tuple[int, int]]     # 上半年 → (1, 6)
+    change_verbs: Mapping[str, str]            # 增长 → increase
+    metric_words: Mapping[str, frozenset[str]] # kind (frame, light, link, …) → words
+    jieba_userdict: bytes                      # the jieba user dictionary, as read
+    duration_cues: tuple[str, ...]             # 连续 年限 为期 …: N年 after them is a duration
+    false_markers: tuple[str, ...]             # 节约 签约 附近 …: a marker inside an ordinary word
+    agency_suffixes: tuple[str, ...]           # 局 委 办 …: what a lead unit ends with
+    cues: Mapping[str, tuple[str, ...]]        # kind → clause cue words (cues.tsv)
+    fingerprint: str                           # sha256 over every resource file read
+
+    def markers(self, position: str) -> list[str]:
+        return [m for m, (pos, _) in self.approx_markers.items() if pos == position]
+
+
+def _read_all() -> dict[str, bytes]:
+    """Every vocabulary file under resources/, by relative path."""
+    return {p.relative_to(RESOURCES).as_posix(): p.read_bytes()
+            for p in sorted(RESOURCES.rglob("*"))
+            if p.is_file() and p.relative_to(RESOURCES).parts[0] != _DATADOCS}
+
+
+def _fingerprint(files: Mapping[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for name, data in sorted(files.items()):
+        h.update(f"{name}\0{len(data)}\0".encode() + data)
+    return h.hexdigest()
+
+
+def current_fingerprint() -> str:
+    """The fingerprint the vocabulary files have now (which may differ from what this
+    process loaded: see :attr:`Lexicon.fingerprint`)."""
+    return _fingerprint(_read_all())
+
+
+@cache
+def lexicon() -> Lexicon:
+    """All word lists, loaded once per process."""
+    files = _read_all()
+
+    def rows(name: str) -> list[list[str]]:
+        """Tab-separated rows of a resource file, without comments and blank lines."""
+        return [line.split("\t") for line in files[name].decode("utf-8").splitlines()
+                if line.strip() and not line.startswith("#")]
+
+    traditional = str.maketrans(dict(rows("extract/traditional.tsv")))
+    units = dict(rows("extract/units.tsv"))
+    return Lexicon(
+        numerals=MappingProxyType({c: (int(v), kind) for c, v, kind in rows("extract/numerals.tsv")}),
+        units=MappingProxyType({**{u.translate(traditional): d for u, d in units.items()}, **units}),
+        non_fact_units=frozenset(w for w, in rows("extract/non_fact_units.txt")),
+        rate_words=frozenset(w for w, in rows("extract/rate_words.txt")),
+        approx_markers=MappingProxyType({m: (pos, a) for m, pos, a in rows("extract/approx_markers.tsv")}),
+        fixed_terms=tuple(t for t, in rows("extract/fixed_terms.txt")),
+        periods=MappingProxyType({t: (int(a), int(b)) for t, a, b in rows("periods.tsv")}),
+        change_verbs=MappingProxyType(dict(rows("extract/change_verbs.tsv"))),
+        metric_words=MappingProxyType({k: frozenset(v) for k, v in _grouped(rows("extract/metric_words.tsv")).items()}),
+        jieba_userdict=files["extract/jieba_userdict.txt"],
+        duration_cues=tuple(w for w, in rows("extract/duration_cues.txt")),
+        false_markers=tuple(w for w, in rows("extract/false_markers.txt")),
+        agency_suffixes=tuple(w for w, in rows("agency_suffixes.txt")),
+        cues=MappingProxyType(_grouped(rows("cues.tsv"))),
+        fingerprint=_fingerprint(files),
+    )
+
+
+def _grouped(rows: list[list[str]]) -> dict[str, tuple[str, ...]]:
+    """(word, kind) rows → kind → words, in file order."""
+    out: dict[str, list[str]] = {}
+    for word, kind in rows:
+        out.setdefault(kind, []).append(word)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+# --- numerals ---------------------------------------------------------------------
+
+def numeral_chars(kind: str | None = None) -> str:
+    """The Chinese numeral characters of one kind (digit, small, big), or all of them."""
+    return "".join(c for c, (_, k) in lexicon().numerals.items() if kind is None or k == kind)
+
+
+def chinese_int(text: str) -> int | None:
+    """A whole number written in Chinese numerals (十, 二十, 一百零五, 两万三千), or None.
+    Digits alone read digit by digit (二〇二一 → 2021)."""
+    numerals = lexicon().numerals
+    if not text or any(c not in numerals for c in text):
+        return None
+    if all(numerals[c][1] == "digit" for c in text):
+        return int("".join(str(numerals[c][0]) for c in text))
+    total = section = digit = 0
+    for c in text:
+        value, kind = numerals[c]
+        if kind == "digit":
+            digit = value
+        elif kind == "small":
+            section += (digit or 1) * value
+            digit = 0
+        else:                                   # big: 万 亿 close a section
+            total = (total + section + digit) * value
+            section = digit = 0
+    return total + section + digit
+
+
+# --- units ------------------------------------------------------------------------
+
+def vocabulary() -> dict[str, str]:
+    """Unit → dimension for every unit extract can emit as a plain unit ("" → none).
+
+    Composite units (元/人/月) are not listed: their dimension is always ``rate``.
+    """
+    return {"": NONE, **lexicon().units}
+
+
+def dimensions() -> frozenset[str]:
+    """The dimension vocabulary: every value ``Quantity.dimension`` can take."""
+    return frozenset(vocabulary().values()) | {RATE, RATIO}
+
+
+def dimension_of(unit: str) -> str:
+    """The dimension of a unit as extract writes it (plain, composite or "")."""
+    if "/" in unit or "／" in unit:
+        return RATE
+    return lexicon().units.get(unit, NONE) if unit else NONE
+
+
+def alternation(words) -> str:
+    """Words as one regex, factored into a trie (人(?:次|口)?): Python's re tries the
+    branches of a flat alternation one by one, and the unit list has hundreds. At each
+    node longer words are tried first, so 人次 wins over 人 and 个百分点 over 个."""
+    trie: dict = {}
+    for word in set(words):
+        node = trie
+        for char in word.translate(HALF_WIDTH):
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:
+        branches = [re.escape(c) + pattern(child) for c, child in sorted(node.items()) if c]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 and len(branches[0]) == 1 else f"(?:{'|'.join(branches)})"
+        return body + "?" if "" in node else body
+
+    return pattern(trie)
+
+
+@cache
+def unit_grammar() -> str:
+    """The unit grammar as ``re.VERBOSE`` text, on half-width text: a plain unit, or a
+    rate or product of units (元/人/月, 元/人·年, 元/公里, 千瓦·时), a denominator
+    optionally with its own figure or magnitude (张/千人, 人/10万人)."""
+    lex = lexicon()
+    head = alternation(set(lex.units) | lex.non_fact_units)     # 2021年 is read, then dropped as no fact
+    per = alternation(set(lex.units) | lex.rate_words)
+    magnitudes = numeral_chars("small") + numeral_chars("big")
+    denominator = rf"(?: [0-9]* [{magnitudes}]{{0,2}} )"
+    return rf"(?: (?:{head}) (?: [/·] {denominator} (?:{per}) )* )"
+
+
+@cache
+def _unit_pattern() -> re.Pattern:
+    return re.compile(unit_grammar(), re.X)
+
+
+def is_unit(unit: str) -> bool:
+    """Whether extract's unit grammar can write ``unit``: a plain unit whose head is a
+    measure (not 年 or 岁 alone), or a composite one; "" is a bare number."""
+    if unit == "":
+        return True
+    folded = unit.translate(HALF_WIDTH).translate(_UNIT_SEPARATORS)
+    head = re.split(r"[/·]", folded, maxsplit=1)[0]
+    return head in lexicon().units and _unit_pattern().fullmatch(folded) is not None
