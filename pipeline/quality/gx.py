@@ -38,10 +38,8 @@ class Context:
             store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
             progress_bars=ProgressBarsConfig(globally=False),
             analytics_enabled=False)
-        # suites are read from their folder itself: the store's root is its parent
-        cfg.stores["expectations_store"] = {
-            "class_name": "ExpectationsStore",
-            "store_backend": fs(suites.folder.parent, suites.folder.name, suppress_store_backend_id=True)}
+        # the suites stay in memory, built from the JSON suites.py read and fingerprinted:
+        # GX validates exactly those bytes and never writes to expectations/
         cfg.stores["validation_results_store"] = {
             "class_name": "ValidationResultsStore",
             "store_backend": fs(results_dir, "results", suppress_store_backend_id=True)}
@@ -55,7 +53,7 @@ class Context:
         for name in TABLES:
             path = suites.folder / f"{name}.json"
             try:
-                suite = self.ctx.suites.get(name)
+                suite = self.ctx.suites.add(gx.ExpectationSuite(**suites.files[name]))
             except Exception as e:  # GX raises several types for a bad suite file
                 raise ValidationSetupError(f"{path}: GX cannot load the suite: {e}") from e
             n_file = len(suites.expectations(name))
