@@ -414,6 +414,71 @@ def looks_like_title(text: str) -> bool:
 
 
 
+# --- Tables of documents: HTML, .docx, .xlsx ---------------------------------------
+
+TITLE_WORDS = re.compile(r"民生|实事|實事|情况|情況|进展|進展|项目|項目|工程|推进|推進|表$")
+
+
+def grid_report(tables: list[list[list[Cell]]], title_above, name: str, sha256: str, encoding: str,
+                layout: str) -> Report | None:
+    """The report in the first table with a header row, or None when no table has one.
+
+    ``tables`` are a document's tables in order, spans already expanded, rows padded to
+    one width. A later table whose header repeats the report's columns continues it (a
+    table split in two, its header repeated). The title is in the rows above the header
+    or, failing those, ``title_above(table_index)``: the reader's pick of the lines
+    above the table.
+    """
+    for t, rows in enumerate(tables):
+        for h, row in enumerate(rows):
+            if columns := header_columns([c.text for c in row]):
+                break
+        else:
+            continue
+        header = Header(h, h, row[0].line_start, columns, tuple(c.text for c in row), row_per_line=True,
+                        empty_cell="an empty table cell")
+        body = rows[h + 1:]
+        for following in tables[t + 1:]:
+            for k, again in enumerate(following):
+                if header_columns([c.text for c in again]) == columns:
+                    body += following[k + 1:]
+                    break
+        title = title_of([(r[0].line_start, [c.text for c in r]) for r in rows[:h] if r]) or title_above(t)
+        notes = grid_notes_start(body)
+        categories, tasks = records(body[:notes], header, name)
+        note = None
+        if notes < len(body):
+            note = (body[notes][0].line_start, " ".join(c.text for c in body[notes] if c.text))
+        return report(name, sha256, encoding, layout, title, header.line, categories, tasks, note)
+    return None
+
+
+def choose_title(above: list[tuple[int, str, bool]], fallback: tuple[str, int] | None = None,
+                 reach: int = 8) -> tuple[str, int] | None:
+    """The title among the lines just above a table or a text, nearest first
+    (``above``: (line, text, is a heading)), in document order.
+
+    The nearest of the last ``reach`` lines with text that looks like a title
+    (`looks_like_title`) and is a heading or names what a report title names (民生,
+    实事, 情况, 进展 …); else ``fallback`` (a page's <title>); else the nearest that
+    looks like a title at all. Navigation, dates, 单位：万元 and 现将…通报如下： are passed by.
+    """
+    near = [(line, text.strip(), heading) for line, text, heading in above if text.strip()][-reach:]
+    candidates = [(line, text, heading) for line, text, heading in reversed(near) if looks_like_title(text)]
+    for line, text, heading in candidates:
+        if heading or TITLE_WORDS.search(text):
+            return text, line
+    if fallback:
+        return fallback
+    return (candidates[0][1], candidates[0][0]) if candidates else None
+
+
+def join_lines(text: str) -> str:
+    """A cell's lines joined with no separator, each stripped: a line break inside a cell
+    (<br>, a paragraph, Alt+Enter) is layout, as a wrapped line of a text table is."""
+    return "".join(part.strip() for part in _LINE_BREAK.split(text))
+
+
 # --- Grammar helpers ----------------------------------------------------------------
 
 def _category(text: str) -> re.Match[str] | None:
