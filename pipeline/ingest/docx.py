@@ -12,7 +12,8 @@ messages and in tasks' line_start/line_end.
 - A table continued after a page break (tables with only empty paragraphs between
   them and the same number of columns) is joined, its repeated header dropped; a later
   table repeating the header continues it too.
-- A cell's paragraphs and line breaks are joined with no separator.
+- A cell's paragraphs and line breaks are joined with no separator (in the lead units
+  column, each line is a unit).
 - The title from the rows above the header, else the nearest heading or title-like
   paragraph above the table.
 """
@@ -98,7 +99,8 @@ def _is_heading(p) -> bool:
 
 
 def _cell_text(tc) -> str:
-    return "".join(join_lines(_paragraph_text(p)) for p in tc.iter(W + "p"))
+    """Its paragraphs and line breaks as lines: `table.grid_report` joins them."""
+    return "\n".join(_paragraph_text(p) for p in tc.iter(W + "p"))
 
 
 def _grid(tbl, line: int) -> list[list[Cell]]:

@@ -11,7 +11,8 @@
   header continues the report.
 - A cell's text as a browser shows it: whitespace runs collapsed, a source line break
   between two Chinese characters dropped (CSS segment-break rule), ``&nbsp;`` a space;
-  ``<br>``, ``<p>`` and ``<div>`` breaks joined with no separator.
+  ``<br>``, ``<p>`` and ``<div>`` breaks joined with no separator (in the lead units
+  column, each line is a unit).
 - The title from the rows above the header, a <caption>, else the nearest heading or
   title-like paragraph above the table, else <title>.
 - A page without a report table is read as prose (`prose.py`).
@@ -163,7 +164,8 @@ def _inline(text: str) -> str:
 
 
 def _cell_text(cell) -> str:
-    return join_lines(_text(cell))
+    """Its lines (<br>, <p>) as lines: `table.grid_report` joins them."""
+    return "\n".join(part for part in _text(cell).split("\n") if part)
 
 
 # --- Tables -------------------------------------------------------------------------

@@ -30,6 +30,10 @@ HEADINGS = (
     re.compile(r"(?P<no>[0-9]{1,3})\s*(?:[、．]|\.(?![0-9]))\s*(?P<rest>.*)", re.S),        # 1.  1、
     re.compile(r"[(（]\s*(?P<no>[0-9]{1,3})\s*[)）]\s*(?P<rest>.*)", re.S),                 # （1）
 )
+# A paragraph opening with one of these ends a prose report: a page's sign-off, the
+# outlook after the progress, the site's footer — read as nothing, with no warning.
+_PROSE_END = re.compile(r"\s*[(（【]?\s*(?:责任编辑|責任編輯|编辑|編輯|来源|來源|审核|審核|校对|校對|下一步|"
+                        r"打印本页|打印本頁|关闭窗口|關閉窗口|完\s*[)）])")
 _SENTENCE_END = re.compile(r"[。；;：:！？!?]")
 _CLAUSE_END = re.compile(r"[，,]")
 _LEAD_UNITS = re.compile(r"""
@@ -92,11 +96,13 @@ def read_blocks(blocks: list[tuple[int, str, bool]], name: str, sha256: str, enc
         elif level == task_level:
             close_item()
             item.append((line, m["rest"].strip()))
-        elif item and not is_note(text.strip()):
-            item.append((line, text.strip()))
         elif is_note(text.strip()):
             note = (line, text.strip())
             break
+        elif _PROSE_END.match(text):
+            break
+        elif item:
+            item.append((line, text.strip()))
         # a paragraph between a category heading and its first item introduces it: not read
     close_item()
     if not tasks:

@@ -424,26 +424,33 @@ def grid_report(tables: list[list[list[Cell]]], title_above, name: str, sha256: 
     """The report in the first table with a header row, or None when no table has one.
 
     ``tables`` are a document's tables in order, spans already expanded, rows padded to
-    one width. A later table whose header repeats the report's columns continues it (a
-    table split in two, its header repeated). The title is in the rows above the header
-    or, failing those, ``title_above(table_index)``: the reader's pick of the lines
-    above the table.
+    one width, a line break inside a cell kept as ``\n``. Breaks are joined with no
+    separator (`join_lines`) but in the lead units column, where each line is a unit
+    (市民政局<br>市财政局). A later table whose header repeats the report's columns
+    continues it (a table split in two, its header repeated). The title is in the rows
+    above the header or, failing those, ``title_above(table_index)``: the reader's pick
+    of the lines above the table.
     """
     for t, rows in enumerate(tables):
         for h, row in enumerate(rows):
-            if columns := header_columns([c.text for c in row]):
+            if columns := header_columns([join_lines(c.text) for c in row]):
                 break
         else:
             continue
-        header = Header(h, h, row[0].line_start, columns, tuple(c.text for c in row), row_per_line=True,
+        labels = tuple(join_lines(c.text) for c in row)
+        header = Header(h, h, row[0].line_start, columns, labels, row_per_line=True,
                         empty_cell="an empty table cell")
         body = rows[h + 1:]
         for following in tables[t + 1:]:
             for k, again in enumerate(following):
-                if header_columns([c.text for c in again]) == columns:
+                if header_columns([join_lines(c.text) for c in again]) == columns:
                     body += following[k + 1:]
                     break
-        title = title_of([(r[0].line_start, [c.text for c in r]) for r in rows[:h] if r]) or title_above(t)
+        body = [[Cell(_LINE_BREAK.sub(" ", c.text).strip() if i < len(columns) and columns[i] == "lead_units"
+                      else join_lines(c.text), c.line_start, c.line_end) for i, c in enumerate(r)]
+                for r in body]
+        title = title_of([(r[0].line_start, [join_lines(c.text) for c in r]) for r in rows[:h] if r]) \
+            or title_above(t)
         notes = grid_notes_start(body)
         categories, tasks = records(body[:notes], header, name)
         note = None

@@ -13,7 +13,8 @@ Cached values are read, not formulas (what Excel last showed).
 - A value as a person reads it in Excel: 3170 (not 3170.0), a percentage format as
   98.5%, the decimals and thousands separators of the cell's number format, a date as
   2021-10-15. Text is kept as written, its line breaks (Alt+Enter) joined with no
-  separator. Empty spacer rows are skipped; a notes row under the table ends it.
+  separator (in the lead units column, each line is a unit). Empty spacer rows are
+  skipped; a notes row under the table ends it.
 - The title from the rows above the header.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ..records import Report
 from .office import damaged
-from .table import Cell, grid_report, join_lines, refuse
+from .table import Cell, grid_report, refuse
 
 MAX_CELLS = 1_000_000          # of one sheet's used range
 _DECIMALS = re.compile(r"0\.(0+)")
@@ -80,7 +81,7 @@ def _shown(cell) -> str:
     """The cell's value as Excel shows it (for the number formats reports use)."""
     value, fmt = cell.value, cell.number_format or "General"
     if isinstance(value, str):
-        return join_lines(value).strip()
+        return value                      # its lines are joined by table.grid_report
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, dt.datetime | dt.date):
