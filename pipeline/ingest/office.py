@@ -61,5 +61,5 @@ def open_zip(data: bytes, name: str, kind: str) -> zipfile.ZipFile:
 
 def damaged(name: str, kind: str, error: Exception) -> IngestError:
     save_as = {"docx": "save it again from Word as .docx", "xlsx": "save it again from Excel as .xlsx"}[kind]
-    return refuse(name, 0, f"the .{kind} file is damaged or not a {'Word' if kind == 'docx' else 'Excel'} "
-                           f"file ({type(error).__name__}: {error})", f"download it again, or {save_as}")
+    return refuse(name, 0, f"the .{kind} file is damaged or not {'a Word' if kind == 'docx' else 'an Excel'} "
+                           f"file ({type(error).__name__}: {str(error)[:200]})", f"download it again, or {save_as}")

@@ -78,9 +78,12 @@ def read_blocks(blocks: list[tuple[int, str, bool]], name: str, sha256: str, enc
     item: list[tuple[int, str]] = []            # the open item's paragraphs (line, text)
     note = None
 
+    items: list[list[tuple[int, str]]] = []    # each task's paragraphs
+
     def close_item() -> None:
         if item:
             tasks.append(_task(item, categories[-1], len(tasks) + 1))
+            items.append(item.copy())
             item.clear()
 
     task_level = None
@@ -108,7 +111,10 @@ def read_blocks(blocks: list[tuple[int, str, bool]], name: str, sha256: str, enc
     if not tasks:
         return None
     check_categories_have_tasks(categories, first_task, len(tasks), name)
-    return report(name, sha256, encoding, "prose", title, blocks[first][0], categories, tasks, note)
+    read = [(c.line, f"category {c.category_no}", c.name) for c in categories]
+    read += [(line, f"task {t.task_no}", text) for t, paragraphs in zip(tasks, items)
+             for line, text in paragraphs]
+    return report(name, sha256, encoding, "prose", title, blocks[first][0], categories, tasks, note, read)
 
 
 def _level(text: str) -> tuple[int | None, re.Match[str] | None]:

@@ -252,8 +252,10 @@ def grid_notes_start(rows: list[list[Cell]]) -> int:
 # --- Rows → categories and tasks --------------------------------------------------
 
 def records(rows: list[list[Cell]], header: Header,
-            name: str) -> tuple[list[Category], list[Task]]:
+            name: str) -> tuple[list[Category], list[Task], list[tuple[int, str, str]]]:
+    """Categories and tasks, and the cells they were read from (line, whose, text)."""
     categories: list[Category] = []
+    read: list[tuple[int, str, str]] = []
     first_task: list[int] = []                  # per category, the index of its first task
     category_cell = ""                          # the current category's cell as written
     tasks: list[Task] = []
@@ -270,6 +272,7 @@ def records(rows: list[list[Cell]], header: Header,
             raise refuse(name, cell.line_start, f"the category number {number} is over {MAX_NUMBER}, "
                          "the largest the tables hold", "number the categories from 一 (or 1)")
         categories.append(Category(number, cell.text[m.start("name"):], cell.line_start))
+        read.append((cell.line_start, f"category {number}", cell.text))
         first_task.append(len(tasks))
         category_cell = cell.text
 
@@ -314,11 +317,12 @@ def records(rows: list[list[Cell]], header: Header,
             task=cell["task"].text, status=cell["status"].text,
             lead_units=split_lead_units(cell["lead_units"].text),
             line_start=row[0].line_start, line_end=row[-1].line_end))
+        read += [(cell[c].line_start, f"task {number}", cell[c].text) for c in ("task", "status", "lead_units")]
 
     if not tasks:
         raise refuse(name, header.line, "no task rows below the header", "add the table's rows under the header")
     check_categories_have_tasks(categories, first_task, len(tasks), name)
-    return categories, tasks
+    return categories, tasks, read
 
 
 def check_categories_have_tasks(categories: list[Category], first_task: list[int], n_tasks: int,
@@ -345,9 +349,10 @@ def task_number(text: str) -> int | None:
 
 def report(name: str, data_sha256: str, encoding: str, layout: str, title: tuple[str, int] | None,
            header_line: int, categories: list[Category], tasks: list[Task],
-           note: tuple[int, str] | None = None) -> Report:
+           note: tuple[int, str] | None = None, read: list[tuple[int, str, str]] = ()) -> Report:
     """The `Report`, with its warnings: text after the table (``note``: its line and
-    text), a declared count that disagrees, cells holding control characters."""
+    text), a declared count that disagrees, cells holding control characters (``read``:
+    the cells the records came from, (line, whose, text))."""
     title_text, title_line = title or ("", header_line)
     meta = _title_metadata(title_text)
     warnings = []
@@ -364,7 +369,7 @@ def report(name: str, data_sha256: str, encoding: str, layout: str, title: tuple
             f"the title declares {declared} items but {len(categories)} categories "
             f"and {len(tasks)} tasks were found",
             "check the count in the title and the category rows (一、二、…)"))
-    warnings += _control_character_warnings(name, title_text, title_line, categories, tasks)
+    warnings += _control_character_warnings(name, [(title_line, "the title", title_text), *read])
     return Report(
         report_id=PurePath(name).stem, source_file=name, title=title_text, **meta,
         encoding=encoding, sha256=data_sha256,
@@ -376,16 +381,11 @@ def report(name: str, data_sha256: str, encoding: str, layout: str, title: tuple
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def _control_character_warnings(name: str, title: str, title_line: int, categories: list[Category],
-                                 tasks: list[Task]) -> list[Problem]:
-    cells = [(title_line, "the title", title)]
-    cells += [(c.line, f"category {c.category_no}", c.name) for c in categories]
-    cells += [(t.line_start, f"task {t.task_no}", text)
-              for t in tasks for text in (t.task, t.status, *t.lead_units)]
+def _control_character_warnings(name: str, cells: list[tuple[int, str, str]]) -> list[Problem]:
     found = []
-    for line, where, text in cells:
+    for line, whose, text in cells:
         if (m := _CONTROL.search(text)) and len(found) < MAX_CONTROL_WARNINGS:
-            found.append(Problem(name, line, f"a control character ({m[0]!r}) in a cell of {where}; "
+            found.append(Problem(name, line, f"a control character ({m[0]!r}) in a cell of {whose}; "
                                              "the text is kept as written",
                                  "remove it from the source file: it can hide or garble text on screen"))
     return found
@@ -452,11 +452,11 @@ def grid_report(tables: list[list[list[Cell]]], title_above, name: str, sha256: 
         title = title_of([(r[0].line_start, [join_lines(c.text) for c in r]) for r in rows[:h] if r]) \
             or title_above(t)
         notes = grid_notes_start(body)
-        categories, tasks = records(body[:notes], header, name)
+        categories, tasks, read = records(body[:notes], header, name)
         note = None
         if notes < len(body):
             note = (body[notes][0].line_start, " ".join(c.text for c in body[notes] if c.text))
-        return report(name, sha256, encoding, layout, title, header.line, categories, tasks, note)
+        return report(name, sha256, encoding, layout, title, header.line, categories, tasks, note, read)
     return None
 
 

@@ -68,13 +68,13 @@ def read(data: bytes, name: str, sha256: str) -> Report:
                       for number, line in lines[:header.first_index]])
     body = lines[header.last_index + 1:]
     notes = _notes_start(body, header)
-    categories, tasks = records(_rows(body[:notes], header), header, name)
+    categories, tasks, read = records(_rows(body[:notes], header), header, name)
     note = None
     if notes < len(body):
         number, line = body[notes]
         note = (number, " ".join(cell for cell in _split(line, True, True) if cell))
     return report(name, sha256, encoding, "markdown" if markdown else "pipe", title, header.line,
-                  categories, tasks, note)
+                  categories, tasks, note, read)
 
 
 def _refuse_long_lines(data: bytes, name: str) -> None:
