@@ -467,6 +467,32 @@ def test_a_decompression_bomb_is_refused_in_bounded_time_and_memory(kind):
     assert elapsed < 1.0 and peak < 4 * len(data) + (1 << 20)
 
 
+def oversized_sheets() -> bytes:
+    """A workbook whose sheet XML is 17 MiB (stored, so no bomb ratio)."""
+    import os
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", os.urandom(17 << 20))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("make, name, message", [
+    pytest.param(lambda: b"<html><body><table>" + b"<tr><td rowspan=1000 colspan=1000>a</td></tr>" * 3000
+                 + b"</table></body></html>", "spans.html", "the page's tables hold 100,", id="span-bomb-page"),
+    pytest.param(lambda: b"<html><body>" + b"<table><tr><td>a</td></tr></table>" * 120_000 + b"</body></html>",
+                 "tables.html", "the page's tables hold 100,", id="many-tables"),
+    pytest.param(lambda: b"<html>" + b" " * (17 << 20), "big.html", "over the 16 MiB limit", id="page-over-16-mib"),
+    pytest.param(oversized_sheets, "big.xlsx", "the workbook's sheets unzip to", id="sheets-over-16-mib"),
+])
+def test_documents_far_beyond_a_report_are_refused_in_bounded_time(make, name, message):
+    data = make()
+    start = time.perf_counter()
+    with pytest.raises(IngestError, match=re.escape(message)):
+        parse(data, name)
+    assert time.perf_counter() - start < 5.0
+
+
 # --- No entity expansion, no network or file access, by any parser ---------------------
 
 DTD = b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/hostname"><!ENTITY big "BIGBIGBIGBIG">]>'

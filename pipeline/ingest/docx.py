@@ -24,7 +24,7 @@ import zipfile
 
 from ..records import Report
 from .office import damaged
-from .table import Cell, choose_title, grid_report, header_columns, join_lines
+from .table import Cell, check_size, choose_title, grid_report, header_columns, join_lines, refuse
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_COLUMNS = 200
@@ -42,7 +42,7 @@ def read(data: bytes, name: str, sha256: str) -> Report:
         raise damaged(name, "docx", e) from e
     blocks: list[tuple[int, str, bool]] = []          # paragraphs: (line, text, is a heading)
     tables: list[tuple[int, list[list[Cell]]]] = []    # (paragraphs above it, its rows)
-    line = 0
+    line = cells = 0
     for element in _body_elements(body):
         if element.tag == W + "p":
             line += 1
@@ -51,6 +51,7 @@ def read(data: bytes, name: str, sha256: str) -> Report:
             rows = _grid(element, line)
             line += len(rows)
             tables.append((len(blocks), rows))
+            cells = check_size(cells, rows, name, "document")
     grids = _join_continued(tables, blocks)
 
     def title_above(t: int) -> tuple[str, int] | None:
@@ -61,7 +62,6 @@ def read(data: bytes, name: str, sha256: str) -> Report:
         from . import prose
         found = prose.read_blocks(blocks, name, sha256, "utf-8", "docx", None)
     if found is None:
-        from .table import refuse
         raise refuse(name, 0, "the document has neither a report table nor numbered paragraphs",
                      "a report table needs a header with 编号, 工作任务, …工作情况 and 牵头单位; "
                      "a prose report needs headings 一、… over numbered items 1. … typed as text "
@@ -110,7 +110,7 @@ def _grid(tbl, line: int) -> list[list[Cell]]:
         line += 1
         texts: list[str] = [""] * _int(tr.find(f"{W}trPr/{W}gridBefore"), 0)
         for tc in tr.xpath("./w:tc|./w:sdt/w:sdtContent/w:tc"):
-            span = min(_int(tc.find(f"{W}tcPr/{W}gridSpan"), 1), MAX_COLUMNS)
+            span = max(min(_int(tc.find(f"{W}tcPr/{W}gridSpan"), 1), MAX_COLUMNS - len(texts)), 1)
             merge = tc.find(f"{W}tcPr/{W}vMerge")
             if merge is not None and merge.get(W + "val", "continue") != "restart":
                 text = above[len(texts)] if len(texts) < len(above) else ""

@@ -25,9 +25,9 @@ import re
 import lxml.html
 
 from ..records import Report
-from .table import (Cell, choose_title, grid_report, join_lines, refuse, title_of)
+from .table import Cell, check_size, choose_title, grid_report, join_lines, refuse, title_of
 
-MAX_PAGE_BYTES = 32 << 20
+MAX_PAGE_BYTES = 16 << 20
 MAX_SPAN = 1000              # rowspan / colspan beyond this are a broken or hostile page
 MAX_COLUMNS = 200
 SNIFF_BYTES = 4096           # where a <meta charset> must be
@@ -52,7 +52,9 @@ def read(data: bytes, name: str, sha256: str) -> Report:
     page, encoding = _decode(data, name)
     doc = _parse(page, name)
     tables = list(doc.iter("table"))
-    grids = [_grid(table) for table in tables]
+    grids, cells = [], [0]
+    for table in tables:
+        grids.append(_grid(table, cells, name))
     blocks, positions = _blocks(doc)
     page_title = _page_title(doc)
 
@@ -170,11 +172,20 @@ def _cell_text(cell) -> str:
 
 # --- Tables -------------------------------------------------------------------------
 
-def _grid(table) -> list[list[Cell]]:
-    """The table's own rows, rowspans copied down, colspans left empty, padded to one width."""
+def _rows(table):
+    for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):
+        if child.tag == "tr":
+            yield child
+        else:
+            yield from child.iterchildren("tr")
+
+
+def _grid(table, cells: list[int], name: str) -> list[list[Cell]]:
+    """The table's own rows, rowspans copied down, colspans left empty, padded to one
+    width; ``cells`` counts the cells of the page so far (refused past the limit)."""
     rows: list[list[Cell]] = []
     below: dict[int, list] = {}                  # column → [rows left, text] of a rowspan above
-    for tr in table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr"):
+    for tr in _rows(table):
         texts: list[str] = []
         spanned = dict(below)                    # the spans reaching into this row
         below.clear()
@@ -186,12 +197,12 @@ def _grid(table) -> list[list[Cell]]:
                     below[len(texts)] = [left - 1, text]
                 texts.append(text)
 
-        for td in tr.xpath("./td|./th"):
+        for td in tr.iterchildren("td", "th"):
             from_above()
             if len(texts) >= MAX_COLUMNS:
                 break
             text = _cell_text(td)
-            rowspan, colspan = _span(td, "rowspan"), _span(td, "colspan")
+            rowspan, colspan = _span(td, "rowspan"), min(_span(td, "colspan"), MAX_COLUMNS - len(texts))
             for k in range(colspan):
                 if rowspan > 1:
                     below[len(texts)] = [rowspan - 1, text if k == 0 else ""]
@@ -202,6 +213,7 @@ def _grid(table) -> list[list[Cell]]:
             from_above()
         line = tr.sourceline or 0
         rows.append([Cell(text, line, line) for text in texts])
+        cells[0] = check_size(cells[0], rows[-1:], name, "page")
     width = max((len(r) for r in rows), default=0)
     return [r + [Cell("", r[0].line_start, r[0].line_start)] * (width - len(r)) for r in rows if r]
 

@@ -11,11 +11,16 @@ from .table import IngestError, refuse
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"       # Compound File Binary: .doc, .xls, encrypted OOXML
 ZIP_MAGIC = b"PK\x03\x04"
 PDF_MAGIC = b"%PDF-"
-# A report's parts unzip to a few MiB; a bomb declares far more, or a far higher ratio
-MAX_UNZIPPED_BYTES = 64 << 20
+# A report's parts unzip to a few MiB; a bomb declares far more, or a far higher ratio.
+# Pictures (word/media) barely compress and are not parsed: the XML has its own bound.
+MAX_UNZIPPED_BYTES = 256 << 20
+MAX_XML_BYTES = 32 << 20
 MAX_MEMBERS = 2000
 MAX_RATIO = 200              # uncompressed / compressed, for members over RATIO_FLOOR
 RATIO_FLOOR = 1 << 20
+# openpyxl's normal mode (needed for merged ranges) holds every cell as an object:
+# bound the sheets' XML so that its memory stays in the low hundreds of MiB
+MAX_SHEET_XML_BYTES = 16 << 20
 
 
 def refuse_other_binaries(data: bytes, name: str) -> None:
@@ -49,13 +54,20 @@ def open_zip(data: bytes, name: str, kind: str) -> zipfile.ZipFile:
         raise refuse(name, 0, f"the .{kind} file is damaged or cut short ({e})",
                      f"download it again, or {save_as}") from e
     total = sum(m.file_size for m in members)
+    xml = sum(m.file_size for m in members if m.filename.endswith((".xml", ".rels")))
     worst = max(members, key=lambda m: m.file_size / max(m.compress_size, 1), default=None)
-    if (len(members) > MAX_MEMBERS or total > MAX_UNZIPPED_BYTES
+    if (len(members) > MAX_MEMBERS or total > MAX_UNZIPPED_BYTES or xml > MAX_XML_BYTES
             or (worst and worst.file_size > RATIO_FLOOR and worst.file_size / max(worst.compress_size, 1) > MAX_RATIO)):
-        raise refuse(name, 0, f"the .{kind} file would unzip to {total:,} bytes in {len(members)} parts, "
-                              f"over the limits ({MAX_UNZIPPED_BYTES >> 20} MiB, ratio {MAX_RATIO}): "
+        raise refuse(name, 0, f"the .{kind} file would unzip to {total:,} bytes ({xml:,} of XML) in "
+                              f"{len(members)} parts, over the limits ({MAX_UNZIPPED_BYTES >> 20} MiB, "
+                              f"{MAX_XML_BYTES >> 20} MiB of XML, ratio {MAX_RATIO}): "
                               "a decompression bomb or not a report",
                      f"{save_as}; a report's table is far smaller")
+    sheets = sum(m.file_size for m in members if m.filename.startswith("xl/worksheets/"))
+    if sheets > MAX_SHEET_XML_BYTES:
+        raise refuse(name, 0, f"the workbook's sheets unzip to {sheets:,} bytes, over the "
+                              f"{MAX_SHEET_XML_BYTES >> 20} MiB limit",
+                     "copy the report's table into a new workbook (delete other sheets and formatted empty rows)")
     return archive
 
 

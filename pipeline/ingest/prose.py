@@ -20,7 +20,7 @@ import re
 
 from ..records import Category, Report, Task
 from .table import (_CN_NUMBER, _HEADING_MARK, _ascii, _number, check_categories_have_tasks, choose_title,
-                    is_note, refuse, report, split_lead_units)
+                    is_note, report, split_lead_units)
 
 MAX_HEADING_CHARS = 40       # a longer item with no 。；： has its first ，clause as the task
 # The heading forms, outermost first; a number form must not be a decimal (1.5万人)

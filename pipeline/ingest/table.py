@@ -29,6 +29,7 @@ MAX_DATE_CHARS = 32          # a longer cell is no date line (2021年10月15日)
 MAX_NUMBER = (1 << 15) - 1
 MAX_CONTROL_WARNINGS = 10    # per report: one is enough to send someone to look
 MAX_TITLE_CHARS = 100        # a longer line above a table is text, not its title
+MAX_DOCUMENT_CELLS = 100_000  # of all a page's or document's tables, spans expanded (a report: ~1,000)
 
 
 class IngestError(Exception):
@@ -458,6 +459,16 @@ def grid_report(tables: list[list[list[Cell]]], title_above, name: str, sha256: 
             note = (body[notes][0].line_start, " ".join(c.text for c in body[notes] if c.text))
         return report(name, sha256, encoding, layout, title, header.line, categories, tasks, note, read)
     return None
+
+
+def check_size(cells: int, rows: list[list[Cell]], name: str, what: str) -> int:
+    """``cells`` counted so far plus those of ``rows``; a document whose tables, spans
+    expanded, are far beyond any report is refused."""
+    cells += sum(len(row) for row in rows)
+    if cells > MAX_DOCUMENT_CELLS:
+        raise refuse(name, 0, f"the {what}'s tables hold {cells:,} cells (spans expanded), over "
+                              f"{MAX_DOCUMENT_CELLS:,}", "this is not a report; save the report's own table")
+    return cells
 
 
 def choose_title(above: list[tuple[int, str, bool]], fallback: tuple[str, int] | None = None,
