@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from format_renderers import RENDERERS, SUFFIXES, to_docx, to_html, to_xlsx
+from hypothesis import given, settings
+from test_ingest import cells_per_line, random_tables
 
 from pipeline.extract import extract
 from pipeline.ingest import IngestError, ingest, parse
@@ -65,6 +67,16 @@ def test_every_fixture_in_every_format_gives_the_cells_and_facts_of_its_text(pat
     assert facts(report) == text_facts(path)
     assert report.report_id == path.stem
     assert all(t.line_start > 0 and t.line_end >= t.line_start for t in report.tasks)
+
+
+@pytest.mark.parametrize("fmt", RENDERERS)
+@settings(max_examples=25, deadline=None)
+@given(case=random_tables())
+def test_random_reports_in_every_format_parse_back_unchanged(fmt, case):
+    table, expected = case
+    report = parse(cells_per_line(table).encode(), "random.txt")
+    assert content(report) == expected
+    assert content(parse(RENDERERS[fmt](report), "random" + SUFFIXES[fmt])) == expected
 
 
 def test_layouts_of_text_files():

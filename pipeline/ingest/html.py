@@ -45,7 +45,7 @@ CHARSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-g
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([-\w.:]+)""", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
-_SITE_SUFFIX = re.compile(r"\s*(?:[_|｜—]+|\s-\s)\s*")      # 标题_某某市人民政府 / 标题 - 网站
+_SITE_SUFFIX = re.compile(r"\s*[_|｜]+\s*|\s+[-—–]+\s+")   # 标题_某某市人民政府 / 标题 - 网站 (not 1—9月)
 
 
 def read(data: bytes, name: str, sha256: str) -> Report:
