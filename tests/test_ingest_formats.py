@@ -94,6 +94,27 @@ def test_the_html_page_is_gbk_and_its_lines_are_the_page_source_lines():
         assert source[task.line_start].endswith(f"<td>{task.task_no}</td>")
 
 
+@pytest.mark.parametrize("declared, encode, encoding", [
+    ("gb2312", lambda s: s.encode("gbk"), "gb18030"),
+    ("gbk", lambda s: s.encode("utf-8"), "utf-8"),              # re-encoded, old declaration kept
+    ("utf-8", lambda s: s.encode("gb18030"), "gb18030"),
+    (None, lambda s: s.encode("gb18030"), "gb18030"),
+    (None, lambda s: s.encode("utf-8-sig"), "utf-8-sig"),
+    ("gbk", lambda s: s.encode("utf-16"), "utf-16"),            # a BOM wins
+    ("big5", lambda s: s.encode("big5"), "big5hkscs"),
+])
+def test_the_charset_of_a_page(declared, encode, encoding):
+    meta = f'<meta http-equiv="Content-Type" content="text/html; charset={declared}">' if declared else ""
+    page = f"<html><head>{meta}<title>某某市2022年民生實事</title></head><body><table>" \
+           "<tr><td>編號</td><td>工作任務</td><td>工作情況</td><td>牽頭單位</td></tr>" \
+           "<tr><td colspan=4>一、民生保障</td></tr><tr><td>1</td><td>提高標準</td><td>已提高</td><td>市民政局</td></tr>" \
+           "</table></body></html>"
+    report = parse(encode(page), "r.html")
+    assert report.encoding == encoding
+    assert (report.title, report.tasks[0].task, report.tasks[0].lead_units) == ("某某市2022年民生實事", "提高標準",
+                                                                                 ("市民政局",))
+
+
 def test_a_page_saved_as_txt_is_read_as_a_page():
     report = parse(to_html(text_report(SEED)), "seed.txt")
     assert report.layout == "html" and content(report) == content(text_report(SEED))

@@ -1,7 +1,7 @@
 """The HTML reader: a report table (or numbered prose) in a web page.
 
-- The charset from a byte-order mark, else the page's <meta>, else detected (UTF-8,
-  then GB18030, a superset of the GB2312/GBK that government sites declare).
+- The charset from a byte-order mark; else UTF-8 when the bytes are valid UTF-8; else
+  the page's <meta> (GB2312/GBK read as GB18030, their superset); else GB18030.
 - Parsed by lxml's HTML parser with no network access; comments, scripts and styles
   dropped. HTML has no external entities to resolve; character references are text.
 - The report table is the first table (nested ones included) with a header row;
@@ -86,13 +86,15 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
             candidates = [codec]
             break
     else:
+        # Bytes that are valid UTF-8 are UTF-8 whatever the <meta> says (a CMS that
+        # re-encodes its pages keeps the old declaration); GBK text almost never is.
         candidates = ["utf-8", "gb18030"]
         if m := _META_CHARSET.search(data[:SNIFF_BYTES]):
             declared = m[1].decode("ascii", "replace").lower()
             declared = CHARSETS.get(declared, declared)
             try:
                 codecs.lookup(declared)
-                candidates.insert(0, declared)
+                candidates.insert(1, declared)
             except LookupError:
                 pass
     for codec in dict.fromkeys(candidates):
@@ -104,7 +106,7 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
             break
         if not text.strip():
             raise refuse(name, 0, "the file is empty", "save the report page again; there is nothing to ingest")
-        return text, codec.removesuffix("-sig") if codec == "utf-8-sig" else codec
+        return text, codec
     raise refuse(name, 0, f"undecodable bytes (tried {', '.join(dict.fromkeys(candidates))})",
                  "save the page again from the browser (File › Save Page As, web page, HTML only)")
 

@@ -178,7 +178,6 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BYTE_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
-
 # --- Rows of cells --------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -412,7 +411,6 @@ def looks_like_title(text: str) -> bool:
     text = text.strip()
     return (0 < len(text) <= MAX_TITLE_CHARS and not is_note(text) and not _ATTACHMENT_LINE.fullmatch(text)
             and not re.search(r"[。：:]", text))
-
 
 
 # --- Tables of documents: HTML, .docx, .xlsx ---------------------------------------
