@@ -115,8 +115,10 @@ def test_the_charset_of_a_page(declared, encode, encoding):
                                                                                  ("市民政局",))
 
 
-def test_a_page_saved_as_txt_is_read_as_a_page():
-    report = parse(to_html(text_report(SEED)), "seed.txt")
+@pytest.mark.parametrize("name", ["seed.txt", "seed.xls", "seed.xlsx", "seed.doc"])
+def test_a_page_under_another_name_is_read_as_a_page(name):
+    """Sites serve HTML tables as report.xls; a page saved as .txt is a page too."""
+    report = parse(to_html(text_report(SEED)), name)
     assert report.layout == "html" and content(report) == content(text_report(SEED))
 
 

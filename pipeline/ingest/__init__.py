@@ -55,7 +55,9 @@ def parse(data: bytes, source_file: str) -> Report:
     suffix = PurePath(name).suffix.lower()
     sha256 = hashlib.sha256(data).hexdigest()
     office.refuse_other_binaries(data, name)
-    if data.startswith(office.ZIP_MAGIC) or suffix in (".docx", ".xlsx"):
+    # sites also serve an HTML table under an Office name (report.xls, report.xlsx)
+    page = not data.startswith(office.ZIP_MAGIC) and (suffix in HTML_SUFFIXES or _looks_like_html(data))
+    if data.startswith(office.ZIP_MAGIC) or (suffix in (".docx", ".xlsx") and not page):
         archive = office.open_zip(data, name, "xlsx" if suffix == ".xlsx" else "docx")
         parts = set(archive.namelist())
         if "word/document.xml" in parts:
@@ -66,7 +68,7 @@ def parse(data: bytes, source_file: str) -> Report:
             return xlsx.read(data, name, sha256)
         raise IngestError(Problem(name, 0, "a zip archive that is neither a Word .docx nor an Excel .xlsx",
                                   "unpack it and give the report inside, or save the report as .docx or .xlsx"))
-    if suffix in HTML_SUFFIXES or _looks_like_html(data):
+    if page:
         from . import html
         return html.read(data, name, sha256)
     return text.read(data, name, sha256)
