@@ -514,9 +514,11 @@ def oversized_sheets() -> bytes:
 
 @pytest.mark.parametrize("make, name, message", [
     pytest.param(lambda: b"<html><body><table>" + b"<tr><td rowspan=1000 colspan=1000>a</td></tr>" * 3000
-                 + b"</table></body></html>", "spans.html", "the page's tables hold 100,", id="span-bomb-page"),
+                 + b"</table></body></html>", "spans.html", "the page's tables hold 50,", id="span-bomb-page"),
     pytest.param(lambda: b"<html><body>" + b"<table><tr><td>a</td></tr></table>" * 120_000 + b"</body></html>",
-                 "tables.html", "the page's tables hold 100,", id="many-tables"),
+                 "tables.html", "the page has 120,000 tables, over 1,000", id="many-tables"),
+    pytest.param(lambda: b"<html><body><table>" + b"<tr><td>a</td><td>b</td></tr>" * 60_000 + b"</table></body></html>",
+                 "rows.html", "the page's tables hold 50,", id="many-rows"),
     pytest.param(lambda: b"<html>" + b" " * (17 << 20), "big.html", "over the 16 MiB limit", id="page-over-16-mib"),
     pytest.param(oversized_sheets, "big.xlsx", "the workbook's sheets unzip to", id="sheets-over-16-mib"),
 ])

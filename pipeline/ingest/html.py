@@ -30,6 +30,7 @@ from .table import Cell, check_size, choose_title, grid_report, join_lines, refu
 MAX_PAGE_BYTES = 16 << 20
 MAX_SPAN = 1000              # rowspan / colspan beyond this are a broken or hostile page
 MAX_COLUMNS = 200
+MAX_TABLES = 1000            # a CMS page has tens (navigation, layout, the report)
 SNIFF_BYTES = 4096           # where a <meta charset> must be
 
 # Block elements: a break in the text where they open and close.
@@ -52,6 +53,9 @@ def read(data: bytes, name: str, sha256: str) -> Report:
     page, encoding = _decode(data, name)
     doc = _parse(page, name)
     tables = list(doc.iter("table"))
+    if len(tables) > MAX_TABLES:
+        raise refuse(name, 0, f"the page has {len(tables):,} tables, over {MAX_TABLES:,}",
+                     "this is not a report page; save the report's own page")
     grids, cells = [], [0]
     for table in tables:
         grids.append(_grid(table, cells, name))
@@ -159,6 +163,9 @@ def _collect(element, parts: list[str], top: bool = False) -> None:
 def _inline(text: str) -> str:
     """Whitespace as rendered: a run holding a line break between two wide characters
     (Chinese) disappears, any other run is one space; &nbsp; is a space."""
+    if not _HTML_SPACE.search(text):
+        return text.replace("\xa0", " ").strip()
+
     def space(m: re.Match[str]) -> str:
         before, after = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
         if "\n" in m[0] and before > "\u2e7f" and after > "\u2e7f":
@@ -169,6 +176,8 @@ def _inline(text: str) -> str:
 
 def _cell_text(cell) -> str:
     """Its lines (<br>, <p>) as lines: `table.grid_report` joins them."""
+    if not len(cell):                             # text only: most cells of big tables
+        return _inline(cell.text or "")
     return "\n".join(part for part in _text(cell).split("\n") if part)
 
 

@@ -29,7 +29,7 @@ MAX_DATE_CHARS = 32          # a longer cell is no date line (2021年10月15日)
 MAX_NUMBER = (1 << 15) - 1
 MAX_CONTROL_WARNINGS = 10    # per report: one is enough to send someone to look
 MAX_TITLE_CHARS = 100        # a longer line above a table is text, not its title
-MAX_DOCUMENT_CELLS = 100_000  # of all a page's or document's tables, spans expanded (a report: ~1,000)
+MAX_DOCUMENT_CELLS = 50_000   # of all a page's or document's tables, spans expanded (a report: ~1,000)
 
 
 class IngestError(Exception):
