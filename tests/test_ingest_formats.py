@@ -210,6 +210,14 @@ def test_prose_text_file():
     assert (note.line, note.message) == (11, "text after the table was not read as tasks: '注：数据截至9月底。'")
 
 
+def test_a_prose_category_without_numbered_items_is_one_task():
+    text = PROSE_TEXT.replace("二、完善养老服务体系\n（一）新增养老床位\n新建养老机构床位2000张。\n",
+                              "二、完善养老服务体系。全市新增养老床位2000张，（牵头单位：市民政局）\n其中护理型床位1200张。\n")
+    report = parse(text.encode(), "prose.txt")
+    assert [(t.category_no, t.category, t.task_no, t.task, t.status, t.lead_units) for t in report.tasks][2:] == [
+        (2, "完善养老服务体系", 3, "完善养老服务体系", "全市新增养老床位2000张，其中护理型床位1200张。", ("市民政局",))]
+
+
 def test_prose_docx():
     import docx
     document = docx.Document()

@@ -2,17 +2,20 @@
 in a text file, a web page or a .docx.
 
 Four heading forms, outermost first: ``一、`` · ``（一）`` · ``1.`` / ``1、`` · ``（1）``.
-The outermost form present makes the categories, the next one present the tasks;
-deeper items and plain paragraphs belong to the task above them (joined with no
-separator, as a cell's lines are). Text before the first category (the title, a
-date, an introduction) is not read as tasks.
+The outermost form present makes the categories; in each category, the outermost form
+inside it makes the tasks. Deeper items and plain paragraphs belong to the task above
+them (joined with no separator, as a cell's lines are). A category with no numbered
+items (一、就业形势稳定。全市新增就业…) is one task of its own, read as an item. Text
+before the first category (the title, a date, an introduction) is not read as tasks,
+nor is a paragraph between a category heading and its first item.
 
 A task's text is the item's heading: its first sentence or clause (up to the first
 。；：！？, else, in an item over 40 characters, its first ，), or a heading paragraph
 of its own; the rest is its status. Lead units are read where the text names them
 in brackets — （牵头单位：市民政局、市财政局） — and taken out of the status; else
 they are empty. Tasks are numbered 1…n in order (items often restart at 1 in each
-category). A note (注：…, a date line) after an item ends the report, with a warning.
+category). A note (注：…, a date line) ends the report, with a warning; a sign-off
+(责任编辑：…, 来源：…), 下一步… or a page footer ends it silently.
 """
 from __future__ import annotations
 
@@ -96,7 +99,9 @@ def read_blocks(blocks: list[tuple[int, str, bool]], name: str, sha256: str, enc
                 heading = heading[:end.start()].strip()
             categories.append(Category(_number(_ascii(m["no"])), heading, line))
             first_task.append(len(tasks))
-        elif level == task_level:
+            if task_level is None:             # no numbered items: the category is one task
+                item.append((line, m["rest"].strip()))
+        elif level is not None and level == task_level:
             close_item()
             item.append((line, m["rest"].strip()))
         elif is_note(text.strip()):
