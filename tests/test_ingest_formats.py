@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from format_renderers import RENDERERS, SUFFIXES, to_docx, to_html, to_xlsx
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_ingest import cells_per_line, random_tables
 
 from pipeline.extract import extract
@@ -378,10 +379,12 @@ def test_a_task_number_over_the_limit_is_refused(number, refused):
 
 # --- Refused inputs -------------------------------------------------------------------
 
+@cache
 def seed_docx() -> bytes:
     return to_docx(text_report(SEED))
 
 
+@cache
 def seed_xlsx() -> bytes:
     return to_xlsx(text_report(SEED))
 
@@ -588,3 +591,39 @@ def test_a_refused_docx_in_a_batch_worker_is_a_refusal(tmp_path):
     path.write_bytes(seed_docx()[:1000])
     kind, problem, _ = _process_file(path)
     assert kind == "refused" and "damaged or cut short" in problem.message
+
+
+# --- Any input: a Report or an IngestError, never another exception ----------------------
+
+TOKENS = st.sampled_from([
+    "<table>", "</table>", "<tr>", "</tr>", "<td>", "</td>", "<th>", '<td rowspan="3">', '<td colspan="2">',
+    '<td rowspan="0">', '<td colspan="x">', "<p>", "</p>", "<br>", "<h1>", "</h1>", "<caption>", "</caption>",
+    "<title>", "</title>", "<script>", "</script>", "&nbsp;", "&#27;", "&amp;", "\n", " ",
+    "编号", "工作任务", "工作情况", "牵头单位", "类别", "一、", "二、", "（一）", "1.", "2、", "（1）", "注：", "3",
+    "民生实事", "某某市2021年", "（牵头单位：市民政局）", "。", "，", "下一步", "|",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(tokens=st.lists(TOKENS, max_size=60), name=st.sampled_from(["r.html", "r.txt"]))
+def test_any_page_or_text_gives_a_report_or_an_ingest_error(tokens, name):
+    data = ("<html><body>" if name == "r.html" else "").join(["", "".join(tokens)]).encode()
+    try:
+        report = parse(data, name)
+    except IngestError as e:
+        assert e.problem.file == name and e.problem.message and e.problem.hint
+        return
+    assert report.tasks and all(t.task_no > 0 for t in report.tasks)
+
+
+@settings(max_examples=100, deadline=None)
+@given(cut=st.integers(0, 100_000), flip=st.integers(0, 255))
+def test_any_damaged_docx_or_xlsx_gives_a_report_or_an_ingest_error(cut, flip):
+    for name, data in (("r.docx", seed_docx()), ("r.xlsx", seed_xlsx())):
+        damaged = bytearray(data[:cut % len(data)] if cut % 3 == 0 else data)
+        if damaged and cut % 3:
+            damaged[cut % len(damaged)] ^= flip
+        try:
+            parse(bytes(damaged), name)
+        except IngestError:
+            pass

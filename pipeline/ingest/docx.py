@@ -20,7 +20,6 @@ messages and in tasks' line_start/line_end.
 from __future__ import annotations
 
 import io
-import zipfile
 
 from ..records import Report
 from .office import damaged
@@ -33,12 +32,13 @@ MAX_COLUMNS = 200
 def read(data: bytes, name: str, sha256: str) -> Report:
     """``data`` has passed `office.open_zip`."""
     import docx                      # python-docx: imported only when a .docx comes
-    from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = docx.Document(io.BytesIO(data))
         body = document.element.body
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, OSError, SyntaxError) as e:
+    except MemoryError:
+        raise
+    except Exception as e:   # a damaged part raises what zlib, zipfile, lxml or python-docx raise
         raise damaged(name, "docx", e) from e
     blocks: list[tuple[int, str, bool]] = []          # paragraphs: (line, text, is a heading)
     tables: list[tuple[int, list[list[Cell]]]] = []    # (paragraphs above it, its rows)

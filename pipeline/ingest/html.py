@@ -3,7 +3,7 @@
 - The charset from a byte-order mark; else UTF-8 when the bytes are valid UTF-8; else
   the page's <meta> (GB2312/GBK read as GB18030, their superset); else GB18030.
 - Parsed by lxml's HTML parser with no network access; comments, scripts and styles
-  dropped. HTML has no external entities to resolve; character references are text.
+  passed over. HTML has no external entities to resolve; character references are text.
 - The report table is the first table (nested ones included) with a header row;
   navigation and layout tables have none. ``rowspan`` copies a cell's text down (a
   category cell spanning its tasks, a merged 类别 column); ``colspan`` leaves the
@@ -52,7 +52,7 @@ _SITE_SUFFIX = re.compile(r"\s*[_|｜]+\s*|\s+[-—–]+\s+")   # 标题_某某�
 def read(data: bytes, name: str, sha256: str) -> Report:
     page, encoding = _decode(data, name)
     doc = _parse(page, name)
-    tables = list(doc.iter("table"))
+    tables = [t for t in doc.iter("table") if not any(a.tag in SKIPPED for a in t.iterancestors())]
     if len(tables) > MAX_TABLES:
         raise refuse(name, 0, f"the page has {len(tables):,} tables, over {MAX_TABLES:,}",
                      "this is not a report page; save the report's own page")
@@ -122,9 +122,8 @@ def _parse(page: str, name: str):
         doc = lxml.html.document_fromstring(_XML_DECLARATION.sub("", page, count=1), parser=parser)
     except Exception as e:  # lxml raises ParserError / XMLSyntaxError / ValueError on junk
         raise refuse(name, 0, f"the page cannot be parsed ({e})", "save the page again from the browser") from e
-    for element in list(doc.iter(*SKIPPED)):
-        element.drop_tree()                     # keeps the text after it
-    return doc
+    return doc                       # SKIPPED elements are passed over, not removed: lxml
+                                     # refuses to rewrite text holding control characters
 
 
 def _page_title(doc) -> tuple[str, int] | None:
@@ -146,7 +145,7 @@ def _text(element) -> str:
 
 def _collect(element, parts: list[str], top: bool = False) -> None:
     tag = element.tag if isinstance(element.tag, str) else ""
-    if not top and tag == "table":
+    if not top and (tag == "table" or tag in SKIPPED):
         return
     if tag in BLOCKS or tag == "br" or not parts:
         parts.append("")
@@ -253,7 +252,7 @@ def _blocks(doc) -> tuple[list[tuple[int, str, bool]], dict]:
 
     def walk(element) -> None:
         tag = element.tag if isinstance(element.tag, str) else ""
-        if tag in ("head",):
+        if tag == "head" or tag in SKIPPED:
             return
         if tag in BLOCKS or tag == "br":
             flush()

@@ -50,7 +50,8 @@ def open_zip(data: bytes, name: str, kind: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
+        # NotImplementedError: a damaged header claiming a zip version or method unknown to zipfile
         raise refuse(name, 0, f"the .{kind} file is damaged or cut short ({e})",
                      f"download it again, or {save_as}") from e
     total = sum(m.file_size for m in members)

@@ -43,7 +43,9 @@ def read(data: bytes, name: str, sha256: str) -> Report:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")      # openpyxl warns about styles and extensions it drops
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=False, data_only=True)
-    except Exception as e:   # openpyxl raises KeyError, ValueError, TypeError … on damaged parts
+    except MemoryError:
+        raise
+    except Exception as e:   # a damaged part raises what zlib, zipfile, defusedxml or openpyxl raise
         raise damaged(name, "xlsx", e) from e
     sheets = [sheet for sheet in workbook.worksheets if sheet.max_row and sheet.max_column]
     for sheet in sheets:
