@@ -21,6 +21,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_extract.py
 	$(PY) bench/bench_pipeline.py
+	$(PY) bench/bench_formats.py
 
 clean:
 	rm -rf $(VENV) processed/*/ processed/manifest.json

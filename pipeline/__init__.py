@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 from pathlib import Path
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 
 # raw/, processed/, expectations/ and docs/ default to the project's own folders, not
 # the working directory, so a cron job can run from anywhere

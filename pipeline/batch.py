@@ -22,7 +22,7 @@ from .records import Problem
 from .schema import TABLES
 
 DEFAULT_RAW = PROJECT_DIR / "raw"
-_RAW_SUFFIXES = (".txt", ".md")
+_RAW_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".xlsx")
 _CHUNK = 100   # reports validated and written together: bounds the parent's memory,
                # while each validation call has a fixed cost of ~1 s (GX runs, Data Docs)
 
@@ -63,7 +63,7 @@ def _find_inputs(paths: Sequence[Path | str] | None = None) -> list[Path]:
         else:
             raise UsageError(f"{p}: no such file or folder — give a raw report or a folder of them")
     if not found:
-        raise UsageError(f"no *.txt or *.md reports found in {', '.join(map(str, paths or [DEFAULT_RAW]))}"
+        raise UsageError(f"no reports (*.txt *.md *.html *.htm *.docx *.xlsx) found in {', '.join(map(str, paths or [DEFAULT_RAW]))}"
                          " — put raw reports there or name them on the command line")
     return found
 

@@ -50,11 +50,12 @@ class Report:
     period_start_month: int | None
     period_end_month: int | None
     declared_items: int | None     # 20项 / 十件 … in the title, else None
-    encoding: str                  # detected: utf-8, utf-8-sig, gb18030
+    encoding: str                  # detected: utf-8, utf-8-sig, gb18030 (utf-8 for .docx/.xlsx)
     sha256: str                    # of the raw bytes
     categories: tuple[Category, ...]
     tasks: tuple[Task, ...]
     warnings: tuple[Problem, ...] = ()
+    layout: str = "pipe"           # the reader: pipe, markdown, html, docx, xlsx or prose
 
 
 @dataclass(frozen=True, slots=True)

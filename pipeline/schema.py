@@ -33,6 +33,8 @@ FIELDS: dict[str, list[tuple]] = {
         ("n_tasks", pa.int16(), False, "任务数", "number of tasks found", "59"),
         ("n_facts", pa.int32(), False, "数值事实数", "number of quantity facts extracted", "120"),
         ("encoding", DICT, False, "检测到的文件编码", "detected text encoding of the raw file", "utf-8"),
+        ("layout", DICT, False, "读取格式：pipe 竖线表格 / markdown / html 网页 / docx / xlsx / prose 分段文字",
+         "reader used: pipe, markdown, html, docx, xlsx or prose (numbered paragraphs, no table)", "pipe"),
         ("sha256", pa.string(), False, "原始文件SHA-256", "sha256 of the raw file bytes", "9f2c…"),
     ] + _DQ,
     "tasks": _COMMON + [

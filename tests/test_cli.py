@@ -47,7 +47,7 @@ def test_rerun_with_nothing_new_says_so(elsewhere, raw, tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     pytest.param(["does-not-exist"], "no such file or folder", id="missing-path"),
-    pytest.param(["EMPTY"], "no *.txt or *.md reports found", id="empty-folder"),
+    pytest.param(["EMPTY"], "no reports (*.txt *.md *.html *.htm *.docx *.xlsx) found", id="empty-folder"),
     pytest.param(["--jobs", "0"], "at least 1", id="bad-jobs"),
     pytest.param(["--fail-on", "sometimes"], "invalid choice", id="bad-fail-on"),
 ])

@@ -1,43 +1,35 @@
-"""Ingest: the bytes of one raw report → a `Report` of categories and tasks.
+"""The table rules every reader shares: rows of cells → a `Report`.
 
-``ingest(path)`` reads the file; ``parse(data, source_file)`` does the rest and is pure.
-It works in three steps, refusing bad input with an `IngestError` that names the line:
+A reader (text, HTML, .docx, .xlsx, prose) turns its document into rows of cell
+strings, each with the source line (or sheet row, or block) it came from, and the
+lines above the table that may hold its title. Everything after that is here, once:
 
-1. bytes → text. NUL bytes (binary) and lines over 1 MiB are refused on the bytes,
-   before anything is decoded or split. The encoding is detected: UTF-8 (with or
-   without BOM), else GB18030 (a superset of GBK); undecodable and empty files are
-   refused.
-2. text → rows. The header is found by its labels (编号, 工作任务, …工作情况, 牵头单位;
-   traditional forms too), and the header fixes the layout:
-   *cell per line* (the seed: every cell on its own line ending in ``|``; a category
-   is one cell, a task is one cell per header column but 类别) or *row per line* (a
-   pipe table, outer pipes optional, Markdown ``|---|`` lines skipped). Where the
-   table's lines end in ``|``, a line that does not is continued by the next one.
-   Columns the header does not need (序号 beside 编号, 备注, 完成时限 …) are ignored.
-   Notes under the table (注：… 备注：… 填报单位：… a date) end it, with a warning.
-3. rows → records. Categories from their ordinals (一、… （一） 1、), tasks with their
-   numbers checked, lead units split; metadata from the title (the lines above the
-   header, less attachment labels 附件2 and note lines).
+- the header, found by its labels (编号, 工作任务, …工作情况, 牵头单位; traditional forms
+  too); columns the header does not need (序号 beside 编号, 备注, 完成时限 …) are ignored;
+- notes under the table (注：… 备注：… 填报单位：… a date) end it, with a warning;
+- rows → records: categories from their ordinals (一、… （一） 1、), tasks with their
+  numbers checked, lead units split;
+- title metadata (region, year, period, declared count) and the report's warnings.
 
 Cell text is kept exactly as written, stripped of surrounding whitespace only.
 """
 from __future__ import annotations
 
-import codecs
-import hashlib
-import os
 import re
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path, PurePath
 
-from .records import Category, Problem, Report, Task
-
-__all__ = ["IngestError", "ingest", "parse"]
+from ..records import Category, Problem, Report, Task
 
 MAX_LINE_BYTES = 1 << 20
 MAX_QUOTED_CHARS = 40        # of a note quoted in a warning
 MAX_DATE_CHARS = 32          # a longer cell is no date line (2021年10月15日)
+# The widest numbers the tables hold: tasks.task_no and category_no are int16
+# (pipeline/schema.py; a test keeps the two in step). Ingest does not import pyarrow.
+MAX_NUMBER = (1 << 15) - 1
+MAX_CONTROL_WARNINGS = 10    # per report: one is enough to send someone to look
+MAX_TITLE_CHARS = 100        # a longer line above a table is text, not its title
+MAX_DOCUMENT_CELLS = 50_000   # of all a page's or document's tables, spans expanded (a report: ~1,000)
 
 
 class IngestError(Exception):
@@ -46,6 +38,10 @@ class IngestError(Exception):
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem)          # args=(problem,): str() and pickling just work
         self.problem = problem
+
+
+def refuse(name: str, line: int, message: str, hint: str) -> IngestError:
+    return IngestError(Problem(name, line, message, hint))
 
 
 # --- Vocabulary: the words ingest recognises (data, not logic) -----------------------
@@ -97,7 +93,7 @@ WHOLE_YEAR_WORDS = ("全年", "年度")
 PERIOD_WORDS = {
     term: (int(first), int(last))
     for term, first, last in (line.split("\t") for line in
-                              (Path(__file__).parent / "resources" / "periods.tsv").read_text("utf-8").splitlines()
+                              (Path(__file__).parent.parent / "resources" / "periods.tsv").read_text("utf-8").splitlines()
                               if line and not line.startswith("#"))
     if term not in WHOLE_YEAR_WORDS}
 # A declared count: 20项, 十件, 20項 on their own; 十大, 十个 only before what they count
@@ -182,159 +178,41 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BYTE_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
-# --- Public entry points --------------------------------------------------------
-
-def ingest(path: str | os.PathLike[str]) -> Report:
-    """Read one raw report file; see `parse`."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise IngestError(Problem(path.name, 0, f"cannot read the file: {e.strerror}",
-                                  "check the path and its permissions")) from e
-    return parse(data, path.name)
-
-
-def parse(data: bytes, source_file: str) -> Report:
-    """The report in ``data``, the bytes of the raw file named ``source_file``.
-
-    Raises `IngestError` for input that is not a readable report table; problems that
-    do not stop ingest (a declared count that disagrees) are in ``Report.warnings``.
-    """
-    name = PurePath(source_file).name
-    text, encoding = _decode(data, name)
-    lines = [(number, line.replace("｜", "|"))
-             for number, line in enumerate(_LINE_BREAK.split(text), start=1)]
-    lines = [(n, line) for n, line in lines
-             if line.strip() and not _MARKDOWN_RULE.fullmatch(line.strip())]
-    header = _find_header(lines, name)
-    title, title_line = _title(lines[:header.first_index]) or ("", header.line)
-    body = lines[header.last_index + 1:]
-    notes = _notes_start(body, header)
-    categories, tasks = _records(_rows(body[:notes], header), header, name)
-    meta = _title_metadata(title)
-    warnings = []
-    if notes < len(body):
-        number, line = body[notes]
-        text = " ".join(cell for cell in _split(line, True, True) if cell)
-        shown = text if len(text) <= MAX_QUOTED_CHARS else text[:MAX_QUOTED_CHARS] + "…"
-        warnings.append(Problem(name, number, f"text after the table was not read as tasks: {shown!r}",
-                                "check nothing was lost"))
-    declared = meta["declared_items"]
-    # 20项 counts the categories (the seed); 十件民生实事 may count the tasks (成都 2022)
-    if declared is not None and declared not in (len(categories), len(tasks)):
-        warnings.append(Problem(
-            name, title_line,
-            f"the title declares {declared} items but {len(categories)} categories "
-            f"and {len(tasks)} tasks were found",
-            "check the count in the title and the category rows (一、二、…)"))
-    return Report(
-        report_id=PurePath(name).stem, source_file=name, title=title, **meta,
-        encoding=encoding, sha256=hashlib.sha256(data).hexdigest(),
-        categories=tuple(categories), tasks=tuple(tasks), warnings=tuple(warnings))
-
-
-# --- Step 1: bytes → text ---------------------------------------------------------
-
-def _decode(data: bytes, name: str) -> tuple[str, str]:
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise IngestError(Problem(
-            name, _line_at(data, nul), "a NUL byte: this is a binary file (or UTF-16), not a text table",
-            "save the report as a UTF-8 text file with the table's cells separated by |"))
-    if len(data) > MAX_LINE_BYTES:
-        _refuse_long_lines(data, name)
-    encodings = ("utf-8-sig",) if data.startswith(codecs.BOM_UTF8) else ("utf-8", "gb18030")
-    failures = []
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError as e:
-            failures.append(e)
-            continue
-        if not text.strip():
-            raise IngestError(Problem(name, 0, "the file is empty",
-                                      "export the report table again; there is nothing to ingest"))
-        return text, encoding
-    furthest = max(failures, key=lambda e: e.start)    # nearest to the real fault
-    raise IngestError(Problem(
-        name, _line_at(data, furthest.start), f"undecodable bytes (tried {', '.join(encodings)})",
-        "re-save the file as UTF-8; a file mixing encodings must be converted by hand"))
-
-
-def _refuse_long_lines(data: bytes, name: str) -> None:
-    """Scan line lengths on the bytes: no copy, time linear in the size."""
-    start, number = 0, 1
-    for brk in chain(_BYTE_LINE_BREAK.finditer(data), [None]):
-        end = len(data) if brk is None else brk.start()
-        if end - start > MAX_LINE_BYTES:
-            raise IngestError(Problem(
-                name, number, f"the line is {end - start:,} bytes long, over the 1 MiB limit",
-                "this is not a report table; put each cell or each row on its own line"))
-        if brk is not None:
-            start, number = brk.end(), number + 1
-
-
-def _line_at(data: bytes, offset: int) -> int:
-    return 1 + len(_BYTE_LINE_BREAK.findall(data, 0, offset))
-
-
-# --- Step 2: text → rows of cells -------------------------------------------------
+# --- Rows of cells --------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
-class _Cell:
+class Cell:
     text: str
     line_start: int
     line_end: int
 
 
 @dataclass(frozen=True, slots=True)
-class _Header:
-    first_index: int                   # into the non-blank lines
+class Header:
+    first_index: int                   # into the reader's lines or rows
     last_index: int
     line: int                          # source line of the first header cell
     columns: tuple[str | None, ...]    # a task row's columns, in order (None: ignored)
     labels: tuple[str, ...]            # their header cells as written, for messages
     row_per_line: bool
-    leading_pipe: bool                 # each row or cell opens with |
-    trailing_pipe: bool                # each row or cell closes with |
+    leading_pipe: bool = False         # each row or cell opens with |
+    trailing_pipe: bool = False        # each row or cell closes with |
+    empty_cell: str = "nothing between two pipes"   # how the format writes an empty cell
 
 
-def _find_header(lines: list[tuple[int, str]], name: str) -> _Header:
-    for i, (number, line) in enumerate(lines):
-        leading, trailing = line.lstrip().startswith("|"), line.rstrip().endswith("|")
-        cells = _split(line, leading, trailing)
-        columns = _first_of_each([_column_of(cell) for cell in cells])
-        if len(cells) > 1 and REQUIRED_COLUMNS <= set(columns):
-            return _Header(i, i, number, columns, tuple(cells), row_per_line=True,
-                           leading_pipe=leading, trailing_pipe=trailing)
-        if len(cells) == 1 and columns[0] in ("category", "task_no"):
-            run: list[tuple[str | None, str]] = []       # (column, label), one cell per line
-            for _, following in lines[i:i + MAX_HEADER_CELLS]:
-                label = _split(following, False, True)
-                if len(label) != 1:
-                    break
-                column, found = _column_of(label[0]), {c for c, _ in run}
-                # a new column, a known one again before the header is complete (序号 then
-                # 编号), or a column to ignore (备注, 责任领导, …); else the rows begin
-                if (column is None or (column in found and REQUIRED_COLUMNS <= found)) \
-                        and not _IGNORED_COLUMN.fullmatch(label[0]):
-                    break
-                run.append((column, label[0]))
-            columns = _first_of_each([c for c, _ in run])
-            if REQUIRED_COLUMNS <= set(columns):
-                # the category column is merged in task rows: categories have rows of their own
-                kept = [(c, label) for c, (_, label) in zip(columns, run) if c != "category"]
-                return _Header(i, i + len(run) - 1, number, tuple(c for c, _ in kept),
-                               tuple(label for _, label in kept), row_per_line=False,
-                               leading_pipe=False, trailing_pipe=True)
-    raise IngestError(Problem(
-        name, 0, "no table header found",
-        "the table needs a header with the labels 编号, 工作任务, …工作情况 and 牵头单位 "
-        "(traditional 編號, 工作任務, …工作情況, 牽頭單位 work too)"))
+def header_columns(cells: list[str]) -> tuple[str | None, ...] | None:
+    """The columns of a header row, or None when the row is no header."""
+    columns = first_of_each([column_of(cell) for cell in cells])
+    return columns if len(cells) > 1 and REQUIRED_COLUMNS <= set(columns) else None
 
 
-def _first_of_each(columns: list[str | None]) -> tuple[str | None, ...]:
+def no_header(name: str) -> IngestError:
+    return refuse(name, 0, "no table header found",
+                  "the table needs a header with the labels 编号, 工作任务, …工作情况 and 牵头单位 "
+                  "(traditional 編號, 工作任務, …工作情況, 牽頭單位 work too)")
+
+
+def first_of_each(columns: list[str | None]) -> tuple[str | None, ...]:
     """The columns with a repeat ignored: of 序号 and 编号 the first is the number."""
     seen: set[str | None] = set()
     first = []
@@ -344,7 +222,7 @@ def _first_of_each(columns: list[str | None]) -> tuple[str | None, ...]:
     return tuple(first)
 
 
-def _column_of(cell: str) -> str | None:
+def column_of(cell: str) -> str | None:
     if len(cell) <= MAX_LABEL_CHARS:
         for column, label in _HEADER_LABELS:
             if label.fullmatch(cell):
@@ -352,108 +230,49 @@ def _column_of(cell: str) -> str | None:
     return None
 
 
-def _split(line: str, leading_pipe: bool, trailing_pipe: bool) -> list[str]:
-    body = line.strip()
-    if trailing_pipe and body.endswith("|"):
-        body = body[:-1]
-    if leading_pipe and body.startswith("|"):
-        body = body[1:]
-    return [cell.strip() for cell in body.split("|")]
-
-
-def _notes_start(lines: list[tuple[int, str]], header: _Header) -> int:
-    """Where the notes under the table begin (``len(lines)`` if there are none).
-
-    Notes come after the last task number: they begin at the first line there that
-    opens a cell with a note label or is a date line (`_is_note`). Where each cell is
-    on its own line, such a cell is still part of the last task row while the row
-    lacks cells, as its 工作情况 or 完成时限 (说明：…, 2021年12月31日), but not as its
-    牵头单位: there it is a note under a row that lacks a cell. The rows above the
-    notes are read as ever, so a task row cut short is still refused."""
-    last = len(lines) - 1                   # the last line holding a task number
-    while last >= 0 and not any(_task_no(c) is not None for c in _split(lines[last][1], True, True)):
-        last -= 1
-    column = 0                              # line i's place in the last task row (cell per line)
-    for i in range(last + 1, len(lines)):
-        above = lines[i - 1][1].rstrip() if i else "|"
-        column += above.endswith("|")
-        in_row = (not header.row_per_line and last >= 0 and column < len(header.columns)
-                  and header.columns[column] != "lead_units")
-        if not in_row and (not header.trailing_pipe or above.endswith("|")) \
-                and _is_note(_split(lines[i][1], True, True)[0]):
-            return i
-    return len(lines)
-
-
-def _is_note(cell: str) -> bool:
+def is_note(cell: str) -> bool:
     """注：1.… 备注 说明：… 填报单位：… 联系电话：… or a date line 2021年10月15日."""
     head = _ascii(cell[:MAX_DATE_CHARS + 1])       # not the whole of a long cell
     return bool(_NOTE_LABEL.match(head) or _DATE_LINE.fullmatch(head))
 
 
-def _rows(lines: list[tuple[int, str]], header: _Header) -> list[list[_Cell]]:
-    logical = _join_continued(lines) if header.trailing_pipe else [(l, n, n) for n, l in lines]
-    split = [[_Cell(text, start, end) for text in _split(line, header.leading_pipe, header.trailing_pipe)]
-             for line, start, end in logical]
-    if header.row_per_line:
-        return split
-    return _group_cells([cell for cells in split for cell in cells], header)
+def grid_notes_start(rows: list[list[Cell]]) -> int:
+    """Where the notes under a table of rows begin (``len(rows)`` if none): the first row
+    after the last task number whose first cell with text is a note (`is_note`)."""
+    last = len(rows) - 1
+    while last >= 0 and not any(task_number(c.text) is not None for c in rows[last]):
+        last -= 1
+    for i in range(last + 1, len(rows)):
+        first = next((c.text for c in rows[i] if c.text), "")
+        if first and is_note(first):
+            return i
+    return len(rows)
 
 
-def _join_continued(lines: list[tuple[int, str]]) -> list[tuple[str, int, int]]:
-    """Join a line that does not end in | with the lines after it, with no separator
-    and without the whitespace around the break: the break was layout, not text."""
-    logical, pending = [], []
-    for number, line in lines:
-        pending.append((number, line.strip()))
-        if pending[-1][1].endswith("|"):
-            logical.append(("".join(l for _, l in pending), pending[0][0], number))
-            pending = []
-    if pending:
-        logical.append(("".join(l for _, l in pending), pending[0][0], pending[-1][0]))
-    return logical
+# --- Rows → categories and tasks --------------------------------------------------
 
-
-def _group_cells(cells: list[_Cell], header: _Header) -> list[list[_Cell]]:
-    """Cells one per line → rows: a category cell alone, else one cell per column.
-
-    A row ends early at a category cell, or at the next task's number (this number + 1)
-    where 编号 comes first, so a missing cell is reported on its own row."""
-    rows, i, width = [], 0, len(header.columns)
-    while i < len(cells):
-        row = [cells[i]]
-        i += 1
-        if not _category(row[0].text):
-            number = _task_no(row[0].text) if header.columns[0] == "task_no" else None
-            while len(row) < width and i < len(cells) and not (
-                    _category(cells[i].text)
-                    or (number is not None and _task_no(cells[i].text) == number + 1)):
-                row.append(cells[i])
-                i += 1
-        rows.append(row)
-    return rows
-
-
-# --- Step 3: rows → categories and tasks ------------------------------------------
-
-def _records(rows: list[list[_Cell]], header: _Header,
-             name: str) -> tuple[list[Category], list[Task]]:
+def records(rows: list[list[Cell]], header: Header,
+            name: str) -> tuple[list[Category], list[Task], list[tuple[int, str, str]]]:
+    """Categories and tasks, and the cells they were read from (line, whose, text)."""
     categories: list[Category] = []
+    read: list[tuple[int, str, str]] = []
     first_task: list[int] = []                  # per category, the index of its first task
     category_cell = ""                          # the current category's cell as written
     tasks: list[Task] = []
     width = len(header.columns)
 
-    def refuse(line: int, message: str, hint: str) -> IngestError:
-        return IngestError(Problem(name, line, message, hint))
-
-    def start_category(cell: _Cell) -> None:
+    def start_category(cell: Cell) -> None:
         nonlocal category_cell
         m = _category(cell.text)
         if m is None:
-            raise refuse(cell.line_start, f"the category {cell.text!r} has no ordinal",
+            raise refuse(name, cell.line_start, f"the category {cell.text!r} has no ordinal",
                          "start each category with its number: 一、 二、 … or （一） or 1、")
-        categories.append(Category(_category_no(m), cell.text[m.start("name"):], cell.line_start))
+        number = _category_no(m)
+        if number > MAX_NUMBER:
+            raise refuse(name, cell.line_start, f"the category number {number} is over {MAX_NUMBER}, "
+                         "the largest the tables hold", "number the categories from 一 (or 1)")
+        categories.append(Category(number, cell.text[m.start("name"):], cell.line_start))
+        read.append((cell.line_start, f"category {number}", cell.text))
         first_task.append(len(tasks))
         category_cell = cell.text
 
@@ -465,12 +284,11 @@ def _records(rows: list[list[_Cell]], header: _Header,
             continue                                  # a spacer row | | | |
         if len(row) < width or any(c.text for c in row[width:]):
             number = _task_no(row[0].text)
-            empty = "nothing between two pipes" if header.row_per_line else "a line holding only |"
             raise refuse(
-                row[0].line_start,
+                name, row[0].line_start,
                 f"{'the task row' if number is None else f'task {number}'} has {len(row)} "
                 f"cell{'s' * (len(row) != 1)} but the header has {width}: {' | '.join(header.labels)}",
-                f"add the missing cell (an empty cell is {empty}) or remove the stray |"
+                f"add the missing cell (an empty cell is {header.empty_cell}) or remove the stray |"
                 if len(row) < width else "remove the stray | or add its column to the header")
         cell = {column: c for column, c in zip(header.columns, row) if column}
         if "category" in cell and cell["category"].text not in ("", category_cell):
@@ -481,30 +299,203 @@ def _records(rows: list[list[_Cell]], header: _Header,
             hint = "write 编号 in digits (1, 2, 3 …)"
             if not header.row_per_line:
                 hint += "; if the row above lacks a cell, add it (a line holding only | is an empty cell)"
-            raise refuse(line, f"the task number {cell['task_no'].text!r} is not a whole number", hint)
+            raise refuse(name, line, f"the task number {cell['task_no'].text!r} is not a whole number", hint)
+        if number > MAX_NUMBER:
+            raise refuse(name, line, f"the task number {number} is over {MAX_NUMBER}, the largest the "
+                                     "tables hold", "number the tasks from 1 in the order they are listed")
         if not categories:
-            raise refuse(line, f"task {number} comes before any category",
+            raise refuse(name, line, f"task {number} comes before any category",
                          "add a category row such as 一、… above it")
         if tasks and number <= tasks[-1].task_no:
             previous = tasks[-1]
             repeats = "repeats" if number == previous.task_no else "is lower than"
-            raise refuse(line, f"task number {number} {repeats} the one before it "
-                               f"({previous.task_no}, line {previous.line_start})",
+            raise refuse(name, line, f"task number {number} {repeats} the one before it "
+                                     f"({previous.task_no}, line {previous.line_start})",
                          "number the tasks in increasing order without repeats")
         tasks.append(Task(
             category_no=categories[-1].category_no, category=categories[-1].name, task_no=number,
             task=cell["task"].text, status=cell["status"].text,
-            lead_units=tuple(u for u in _LEAD_UNIT_SPLIT.split(cell["lead_units"].text) if u),
+            lead_units=split_lead_units(cell["lead_units"].text),
             line_start=row[0].line_start, line_end=row[-1].line_end))
+        read += [(cell[c].line_start, f"task {number}", cell[c].text) for c in ("task", "status", "lead_units")]
 
     if not tasks:
-        raise refuse(header.line, "no task rows below the header", "add the table's rows under the header")
-    for category, first, following in zip(categories, first_task, [*first_task[1:], len(tasks)]):
-        if first == following:
-            raise refuse(category.line, f"category {category.category_no} ({category.name}) has no tasks",
-                         "add its task rows below it or delete the category row")
-    return categories, tasks
+        raise refuse(name, header.line, "no task rows below the header", "add the table's rows under the header")
+    check_categories_have_tasks(categories, first_task, len(tasks), name)
+    return categories, tasks, read
 
+
+def check_categories_have_tasks(categories: list[Category], first_task: list[int], n_tasks: int,
+                                name: str) -> None:
+    for category, first, following in zip(categories, first_task, [*first_task[1:], n_tasks]):
+        if first == following:
+            raise refuse(name, category.line, f"category {category.category_no} ({category.name}) has no tasks",
+                         "add its task rows below it or delete the category row")
+
+
+def split_lead_units(text: str) -> tuple[str, ...]:
+    return tuple(u for u in _LEAD_UNIT_SPLIT.split(text) if u)
+
+
+def is_category(text: str) -> bool:
+    return _category(text) is not None
+
+
+def task_number(text: str) -> int | None:
+    return _task_no(text)
+
+
+# --- The report -------------------------------------------------------------------
+
+def report(name: str, data_sha256: str, encoding: str, layout: str, title: tuple[str, int] | None,
+           header_line: int, categories: list[Category], tasks: list[Task],
+           note: tuple[int, str] | None = None, read: list[tuple[int, str, str]] = ()) -> Report:
+    """The `Report`, with its warnings: text after the table (``note``: its line and
+    text), a declared count that disagrees, cells holding control characters (``read``:
+    the cells the records came from, (line, whose, text))."""
+    title_text, title_line = title or ("", header_line)
+    meta = _title_metadata(title_text)
+    warnings = []
+    if note is not None:
+        number, text = note
+        shown = text if len(text) <= MAX_QUOTED_CHARS else text[:MAX_QUOTED_CHARS] + "…"
+        warnings.append(Problem(name, number, f"text after the table was not read as tasks: {shown!r}",
+                                "check nothing was lost"))
+    declared = meta["declared_items"]
+    # 20项 counts the categories (the seed); 十件民生实事 may count the tasks (成都 2022)
+    if declared is not None and declared not in (len(categories), len(tasks)):
+        warnings.append(Problem(
+            name, title_line,
+            f"the title declares {declared} items but {len(categories)} categories "
+            f"and {len(tasks)} tasks were found",
+            "check the count in the title and the category rows (一、二、…)"))
+    warnings += _control_character_warnings(name, [(title_line, "the title", title_text), *read])
+    return Report(
+        report_id=PurePath(name).stem, source_file=name, title=title_text, **meta,
+        encoding=encoding, sha256=data_sha256,
+        categories=tuple(categories), tasks=tuple(tasks), warnings=tuple(warnings), layout=layout)
+
+
+# C0 controls but tab and line feed, DEL, C1 controls (ESC of a terminal escape sequence
+# is C0): they hide or garble text on screen, and no report writes them on purpose.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _control_character_warnings(name: str, cells: list[tuple[int, str, str]]) -> list[Problem]:
+    found = []
+    for line, whose, text in cells:
+        if (m := _CONTROL.search(text)) and len(found) < MAX_CONTROL_WARNINGS:
+            found.append(Problem(name, line, f"a control character ({m[0]!r}) in a cell of {whose}; "
+                                             "the text is kept as written",
+                                 "remove it from the source file: it can hide or garble text on screen"))
+    return found
+
+
+def title_of(lines: list[tuple[int, list[str]]]) -> tuple[str, int] | None:
+    """The lines above the header (each as its cells with text), joined as one; less
+    attachment labels (附件2) and note lines (填报单位：… 2021年10月15日)."""
+    kept = []
+    for number, cells in lines:
+        cells = [cell for cell in cells if cell]
+        text = "".join(cells)
+        if cells and not _ATTACHMENT_LINE.fullmatch(text) and not is_note(cells[0]):
+            kept.append((number, text))
+    if not kept:
+        return None
+    return "".join(text for _, text in kept), kept[0][0]
+
+
+def looks_like_title(text: str) -> bool:
+    """A line above a table (in a page or a document) that may be its title: not a note,
+    an attachment label or a date, not a sentence (。) or an introduction (…如下：)."""
+    text = text.strip()
+    return (0 < len(text) <= MAX_TITLE_CHARS and not is_note(text) and not _ATTACHMENT_LINE.fullmatch(text)
+            and not re.search(r"[。：:]", text))
+
+
+# --- Tables of documents: HTML, .docx, .xlsx ---------------------------------------
+
+TITLE_WORDS = re.compile(r"民生|实事|實事|情况|情況|进展|進展|项目|項目|工程|推进|推進|表$")
+
+
+def grid_report(tables: list[list[list[Cell]]], title_above, name: str, sha256: str, encoding: str,
+                layout: str) -> Report | None:
+    """The report in the first table with a header row, or None when no table has one.
+
+    ``tables`` are a document's tables in order, spans already expanded, rows padded to
+    one width, a line break inside a cell kept as ``\n``. Breaks are joined with no
+    separator (`join_lines`) but in the lead units column, where each line is a unit
+    (市民政局<br>市财政局). A later table whose header repeats the report's columns
+    continues it (a table split in two, its header repeated). The title is in the rows
+    above the header or, failing those, ``title_above(table_index)``: the reader's pick
+    of the lines above the table.
+    """
+    for t, rows in enumerate(tables):
+        for h, row in enumerate(rows):
+            if columns := header_columns([join_lines(c.text) for c in row]):
+                break
+        else:
+            continue
+        labels = tuple(join_lines(c.text) for c in row)
+        header = Header(h, h, row[0].line_start, columns, labels, row_per_line=True,
+                        empty_cell="an empty table cell")
+        body = rows[h + 1:]
+        for following in tables[t + 1:]:
+            for k, again in enumerate(following):
+                if header_columns([join_lines(c.text) for c in again]) == columns:
+                    body += following[k + 1:]
+                    break
+        body = [[Cell(_LINE_BREAK.sub(" ", c.text).strip() if i < len(columns) and columns[i] == "lead_units"
+                      else join_lines(c.text), c.line_start, c.line_end) for i, c in enumerate(r)]
+                for r in body]
+        title = title_of([(r[0].line_start, [join_lines(c.text) for c in r]) for r in rows[:h] if r]) \
+            or title_above(t)
+        notes = grid_notes_start(body)
+        categories, tasks, read = records(body[:notes], header, name)
+        note = None
+        if notes < len(body):
+            note = (body[notes][0].line_start, " ".join(c.text for c in body[notes] if c.text))
+        return report(name, sha256, encoding, layout, title, header.line, categories, tasks, note, read)
+    return None
+
+
+def check_size(cells: int, rows: list[list[Cell]], name: str, what: str) -> int:
+    """``cells`` counted so far plus those of ``rows``; a document whose tables, spans
+    expanded, are far beyond any report is refused."""
+    cells += sum(len(row) for row in rows)
+    if cells > MAX_DOCUMENT_CELLS:
+        raise refuse(name, 0, f"the {what}'s tables hold {cells:,} cells (spans expanded), over "
+                              f"{MAX_DOCUMENT_CELLS:,}", "this is not a report; save the report's own table")
+    return cells
+
+
+def choose_title(above: list[tuple[int, str, bool]], fallback: tuple[str, int] | None = None,
+                 reach: int = 8) -> tuple[str, int] | None:
+    """The title among the lines just above a table or a text, nearest first
+    (``above``: (line, text, is a heading)), in document order.
+
+    The nearest of the last ``reach`` lines with text that looks like a title
+    (`looks_like_title`) and is a heading or names what a report title names (民生,
+    实事, 情况, 进展 …); else ``fallback`` (a page's <title>); else the nearest that
+    looks like a title at all. Navigation, dates, 单位：万元 and 现将…通报如下： are passed by.
+    """
+    near = [(line, text.strip(), heading) for line, text, heading in above if text.strip()][-reach:]
+    candidates = [(line, text, heading) for line, text, heading in reversed(near) if looks_like_title(text)]
+    for line, text, heading in candidates:
+        if heading or TITLE_WORDS.search(text):
+            return text, line
+    if fallback:
+        return fallback
+    return (candidates[0][1], candidates[0][0]) if candidates else None
+
+
+def join_lines(text: str) -> str:
+    """A cell's lines joined with no separator, each stripped: a line break inside a cell
+    (<br>, a paragraph, Alt+Enter) is layout, as a wrapped line of a text table is."""
+    return "".join(part.strip() for part in _LINE_BREAK.split(text))
+
+
+# --- Grammar helpers ----------------------------------------------------------------
 
 def _category(text: str) -> re.Match[str] | None:
     return _CATEGORY.fullmatch(_ascii(text))
@@ -522,20 +513,6 @@ def _category_no(m: re.Match[str]) -> int:
 
 
 # --- Title metadata -----------------------------------------------------------------
-
-def _title(lines: list[tuple[int, str]]) -> tuple[str, int] | None:
-    """The lines above the header, without heading marks and pipes, joined as one;
-    less attachment labels (附件2) and note lines (填报单位：… 2021年10月15日)."""
-    kept = []
-    for number, line in lines:
-        cells = [cell for cell in _split(_HEADING_MARK.sub("", line.strip(), count=1), True, True) if cell]
-        text = "".join(cells)
-        if cells and not _ATTACHMENT_LINE.fullmatch(text) and not _is_note(cells[0]):
-            kept.append((number, text))
-    if not kept:
-        return None
-    return "".join(text for _, text in kept), kept[0][0]
-
 
 def _title_metadata(title: str) -> dict[str, object]:
     text = _ascii(title)
