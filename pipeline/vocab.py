@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -48,6 +49,7 @@ class Lexicon:
     false_markers: tuple[str, ...]             # 节约 签约 附近 …: a marker inside an ordinary word
     agency_suffixes: tuple[str, ...]           # 局 委 办 …: what a lead unit ends with
     cues: Mapping[str, tuple[str, ...]]        # kind → clause cue words (cues.tsv)
+    title_words: Mapping[str, tuple[str, ...]] # kind → words a title is read with (title_words.tsv)
     fingerprint: str                           # sha256 over every resource file read
 
     def markers(self, position: str) -> list[str]:
@@ -101,6 +103,7 @@ def lexicon() -> Lexicon:
         false_markers=tuple(w for w, in rows("extract/false_markers.txt")),
         agency_suffixes=tuple(w for w, in rows("agency_suffixes.txt")),
         cues=MappingProxyType(_grouped(rows("cues.tsv"))),
+        title_words=MappingProxyType(_grouped(rows("title_words.tsv"))),
         fingerprint=_fingerprint(files),
     )
 
@@ -115,31 +118,115 @@ def _grouped(rows: list[list[str]]) -> dict[str, tuple[str, ...]]:
 
 # --- numerals ---------------------------------------------------------------------
 
+POINT = "点點"                        # 三点五万 → 35000: the decimal point of Chinese numerals
+_TOKEN = re.compile(r"[0-9][0-9,]*(?:\.[0-9]+)?|.")          # an Arabic section or one character
+
+
 def numeral_chars(kind: str | None = None) -> str:
     """The Chinese numeral characters of one kind (digit, small, big), or all of them."""
     return "".join(c for c, (_, k) in lexicon().numerals.items() if kind is None or k == kind)
 
 
-def chinese_int(text: str) -> int | None:
-    """A whole number written in Chinese numerals (十, 二十, 一百零五, 两万三千), or None.
-    Digits alone read digit by digit (二〇二一 → 2021)."""
+def numeral_chars_worth(*values: int) -> str:
+    """The numeral characters worth one of ``values`` (十 拾 for 10)."""
+    return "".join(c for c, (v, _) in lexicon().numerals.items() if v in values)
+
+
+def numeral_value(numeral: str) -> Decimal:
+    """The exact value of a numeral without markers: 2万4千 → 24000, 十二万五千 → 125000.
+
+    Arabic sections and Chinese digits mix freely; 万 and 亿 close a section and
+    multiply all before them (2万亿 → 2e12, 1亿2千万 → 120000000); digits in a row
+    read positionally (二〇二一 → 2021).
+    """
     numerals = lexicon().numerals
-    if not text or any(c not in numerals for c in text):
-        return None
-    if all(numerals[c][1] == "digit" for c in text):
-        return int("".join(str(numerals[c][0]) for c in text))
-    total = section = digit = 0
-    for c in text:
-        value, kind = numerals[c]
+    if any(point in numeral for point in POINT):
+        numeral = _chinese_decimal().sub(_arabic_decimal, numeral)
+    yi = wan = section = Decimal(0)
+    current: Decimal | None = None
+    after_digit = False
+    last_magnitude = 0          # the magnitude of the previous token, 0 if it was a digit
+    trailing = 0                # the magnitude a lone digit directly follows (三万五 → 万), else 0
+    for token in _TOKEN.findall(numeral):
+        if token[0].isdigit():
+            current, after_digit = Decimal(token.replace(",", "")), False
+            trailing = last_magnitude if len(token) == 1 else 0
+            last_magnitude = 0
+            continue
+        value, kind = numerals[token]
         if kind == "digit":
-            digit = value
-        elif kind == "small":
-            section += (digit or 1) * value
-            digit = 0
-        else:                                   # big: 万 亿 close a section
-            total = (total + section + digit) * value
-            section = digit = 0
-    return total + section + digit
+            if after_digit and current is not None:
+                current, trailing = current * 10 + value, 0
+            else:
+                current, trailing = Decimal(value), last_magnitude if value else 0
+            after_digit, last_magnitude = True, 0
+            continue
+        after_digit, last_magnitude, trailing = False, value, 0
+        if kind == "small":
+            section += (Decimal(1) if current is None else current) * value
+        elif value == 10_000:
+            wan = (wan + section + (current or 0)) * value
+            section = Decimal(0)
+        else:
+            yi = (yi + wan + section + (current or 0)) * value
+            wan = section = Decimal(0)
+        current = None
+    if current is not None and trailing > 10:   # 三万五 → 35000, 两千五 → 2500: the next lower place
+        current *= Decimal(trailing) / 10
+    return yi + wan + section + (current or 0)
+
+
+@cache
+def _chinese_decimal() -> re.Pattern:
+    return re.compile(rf"([^{numeral_chars('big')}]*)[{POINT}]([{numeral_chars('digit')}]+)")   # 十二点五 (万)
+
+
+def _arabic_decimal(m: re.Match) -> str:
+    """十二点五 → 12.5, so the magnitudes after it apply as to any Arabic decimal."""
+    whole = numeral_value(m[1]) if m[1] else Decimal(0)
+    return f"{whole}." + "".join(str(lexicon().numerals[c][0]) for c in m[2])
+
+
+def chinese_int(text: str) -> int | None:
+    """A whole number written in Chinese numerals or ASCII digits (十二, 一百零五, 二〇二一,
+    12), or None. ○, often typed for 〇 in a year (二○二一), reads as 〇."""
+    numerals = lexicon().numerals
+    text = text.replace("○", "〇")
+    if not text or any(c not in numerals and not "0" <= c <= "9" for c in text):
+        return None
+    value = numeral_value(text)
+    return int(value) if value == int(value) else None
+
+
+# --- periods --------------------------------------------------------------------------
+
+_MONTH = r"(?: 1[0-2] | 0?[1-9] | 十[一二]? | [一二三四五六七八九] )"
+YEAR = r"(?: (?:19|20)[0-9]{2} | [一二][〇零○一二三四五六七八九]{3} )"      # 2021   二〇二一  二○二一
+_RANGE_TO = r"(?: - | － | — | – | ― | ‒ | ~ | ～ | 〜 | 至 | 到 )"
+
+
+@cache
+def _period_pattern() -> re.Pattern:
+    return re.compile(rf"""
+        (?<![0-9]) (?P<first> {_MONTH} ) \s* (?: 月份? )? \s* {_RANGE_TO} \s* (?P<last> {_MONTH} ) \s* 月   # 1-9月份  1至8月
+      | (?: 截至 | 截止 ) 到? \s* (?: {YEAR} \s* 年 \s* )? (?P<until> {_MONTH} ) \s* 月              # 截至9月底  截止2021年9月
+      | (?P<named> {alternation(lexicon().periods)} )                                            # 上半年  前三季度  全年
+    """, re.X)
+
+
+def periods(text: str):
+    """Each period phrase of ``text`` (digits ASCII) as (match, first month, last month),
+    in order; a phrase naming no real span of months (13月, 9-3月) is skipped."""
+    named = lexicon().periods
+    for m in _period_pattern().finditer(text):
+        if m["named"]:
+            first, last = named[m["named"]]
+        elif m["until"]:
+            first, last = 1, chinese_int(m["until"])
+        else:
+            first, last = chinese_int(m["first"]), chinese_int(m["last"])
+        if 1 <= first <= last <= 12:
+            yield m, first, last
 
 
 # --- units ------------------------------------------------------------------------

@@ -15,24 +15,17 @@ import re
 from decimal import Decimal
 from typing import NamedTuple
 
-from ..vocab import HALF_WIDTH as _HALF_WIDTH, RATIO, alternation as _alternation, dimension_of, lexicon, unit_grammar
+from ..vocab import (HALF_WIDTH as _HALF_WIDTH, RATIO, alternation as _alternation, dimension_of, lexicon,
+                     numeral_chars, numeral_chars_worth, numeral_value, periods, POINT, unit_grammar)
 
 _LEX = lexicon()
 
 # --- Numeral characters, from numerals.tsv ------------------------------------------
 
-def _numeral_chars(kind: str) -> str:
-    return "".join(c for c, (_, k) in _LEX.numerals.items() if k == kind)
-
-
-def _numeral_chars_worth(*values: int) -> str:
-    return "".join(c for c, (v, _) in _LEX.numerals.items() if v in values)
-
-
-_DIGIT, _SMALL, _BIG = _numeral_chars("digit"), _numeral_chars("small"), _numeral_chars("big")
-_ZERO, _TEN = _numeral_chars_worth(0), _numeral_chars_worth(10)
-_HUNDRED_OR_THOUSAND = _numeral_chars_worth(100, 1000)
-_POINT = "点點"                  # 三点五万 → 35000: the decimal point of Chinese numerals
+_DIGIT, _SMALL, _BIG = numeral_chars("digit"), numeral_chars("small"), numeral_chars("big")
+_ZERO, _TEN = numeral_chars_worth(0), numeral_chars_worth(10)
+_HUNDRED_OR_THOUSAND = numeral_chars_worth(100, 1000)
+_POINT = POINT                   # 三点五万 → 35000: the decimal point of Chinese numerals
 _UNIT_WORDS = set(_LEX.units) | _LEX.non_fact_units
 # A unit spelled with a magnitude character (千瓦, 百分点) is read as that unit, so
 # 5千瓦 is 5 千瓦 and not 5000 瓦.
@@ -133,16 +126,6 @@ _FIXED_TERM = re.compile("(?=[%s])(?=(%s))" % (re.escape("".join(sorted({t[0] fo
 _FIXED_REACH = max(map(len, _LEX.fixed_terms))
 
 
-# --- Periods a cell gives for its figures --------------------------------------------
-
-_MONTH = r"(?: 1[0-2] | 0?[1-9] | 十[一二]? | [一二三四五六七八九] )"
-PERIOD = re.compile(rf"""
-    (?P<first> {_MONTH} ) 月?份? [-~—至到] (?P<last> {_MONTH} ) 月      # 1-8月份, 1至8月
-  | 截[至止] (?: [0-9]{{4}} 年 )? (?P<until> {_MONTH} ) 月             # 截至8月底, 截止2021年9月
-  | (?P<named> {_alternation(_LEX.periods)} )                         # 上半年, 前三季度
-""", re.VERBOSE)
-
-
 class Number(NamedTuple):
     """One quantity the grammar found: a span of the text and what it is worth."""
 
@@ -153,59 +136,6 @@ class Number(NamedTuple):
     unit: str
     approx: str | None
     dimension: str
-
-
-_TOKEN = re.compile(r"[0-9][0-9,]*(?:\.[0-9]+)?|.")          # an Arabic section or one character
-_CHINESE_DECIMAL = re.compile(rf"([^{_BIG}]*)[{_POINT}]([{_DIGIT}]+)")   # 十二点五 (万)
-
-
-def numeral_value(numeral: str) -> Decimal:
-    """The exact value of a numeral without markers: 2万4千 → 24000, 十二万五千 → 125000.
-
-    Arabic sections and Chinese digits mix freely; 万 and 亿 close a section and
-    multiply all before them (2万亿 → 2e12, 1亿2千万 → 120000000); digits in a row
-    read positionally (二〇二一 → 2021).
-    """
-    if any(point in numeral for point in _POINT):
-        numeral = _CHINESE_DECIMAL.sub(_arabic_decimal, numeral)
-    yi = wan = section = Decimal(0)
-    current: Decimal | None = None
-    after_digit = False
-    last_magnitude = 0          # the magnitude of the previous token, 0 if it was a digit
-    trailing = 0                # the magnitude a lone digit directly follows (三万五 → 万), else 0
-    for token in _TOKEN.findall(numeral):
-        if token[0].isdigit():
-            current, after_digit = Decimal(token.replace(",", "")), False
-            trailing = last_magnitude if len(token) == 1 else 0
-            last_magnitude = 0
-            continue
-        value, kind = _LEX.numerals[token]
-        if kind == "digit":
-            if after_digit and current is not None:
-                current, trailing = current * 10 + value, 0
-            else:
-                current, trailing = Decimal(value), last_magnitude if value else 0
-            after_digit, last_magnitude = True, 0
-            continue
-        after_digit, last_magnitude, trailing = False, value, 0
-        if kind == "small":
-            section += (Decimal(1) if current is None else current) * value
-        elif value == 10_000:
-            wan = (wan + section + (current or 0)) * value
-            section = Decimal(0)
-        else:
-            yi = (yi + wan + section + (current or 0)) * value
-            wan = section = Decimal(0)
-        current = None
-    if current is not None and trailing > 10:   # 三万五 → 35000, 两千五 → 2500: the next lower place
-        current *= Decimal(trailing) / 10
-    return yi + wan + section + (current or 0)
-
-
-def _arabic_decimal(m: re.Match) -> str:
-    """十二点五 → 12.5, so the magnitudes after it apply as to any Arabic decimal."""
-    whole = numeral_value(m[1]) if m[1] else Decimal(0)
-    return f"{whole}." + "".join(str(_LEX.numerals[c][0]) for c in m[2])
 
 
 def _read_amount(amount: str) -> tuple[Decimal, str | None]:
@@ -349,14 +279,4 @@ def _numbers(folded: str) -> list[Number]:
 
 
 def _periods(folded: str) -> list[tuple[int, int, int]]:
-    periods = []
-    for m in PERIOD.finditer(folded):
-        if m["named"]:
-            first, last = _LEX.periods[m["named"]]
-        elif m["until"]:
-            first, last = 1, int(numeral_value(m["until"]))
-        else:
-            first, last = int(numeral_value(m["first"])), int(numeral_value(m["last"]))
-        if 1 <= first <= last <= 12:
-            periods.append((m.end(), first, last))
-    return periods
+    return [(m.end(), first, last) for m, first, last in periods(folded)]

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
+from .. import vocab
 from ..records import Category, Problem, Report, Task
+from .title import title_metadata
 
 MAX_LINE_BYTES = 1 << 20
 MAX_QUOTED_CHARS = 40        # of a note quoted in a warning
@@ -79,41 +81,6 @@ NOTE_LABELS = ("注", "註", "备注", "備註", "附注", "附註", "说明", "
                "聯絡電話", "电话", "電話", "单位", "單位", "计量单位", "計量單位")
 ATTACHMENT_LABELS = ("附件", "附表")    # 附件2 / 附件： / 附表1 above the title: not the title
 
-# Ingest reads its few numerals (category ordinals, a title's year, months and count)
-# with these tables, not extract's numeral_value: importing extract compiles its whole
-# unit grammar (~30 ms, twice ingest's own import), and ingest must stay light.
-CHINESE_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4,
-                  "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-CHINESE_UNITS = {"十": 10, "百": 100}
-YEAR_DIGITS = {**CHINESE_DIGITS, "○": 0}     # 二〇二一年, 二零二三年, 二○二一年
-
-# Period words in a title → (first month, last month), from the vocabulary shared with
-# extract; 全年 / 年度 only count when the title names no other period.
-WHOLE_YEAR_WORDS = ("全年", "年度")
-PERIOD_WORDS = {
-    term: (int(first), int(last))
-    for term, first, last in (line.split("\t") for line in
-                              (Path(__file__).parent.parent / "resources" / "periods.tsv").read_text("utf-8").splitlines()
-                              if line and not line.startswith("#"))
-    if term not in WHOLE_YEAR_WORDS}
-# A declared count: 20项, 十件, 20項 on their own; 十大, 十个 only before what they count
-# (十大民生工程, 十个为民项目), so that 二十大 (the party congress) is no count.
-DECLARED_COUNT_WORDS = ("项", "項", "件")
-COUNT_MEASURE_WORDS = ("个", "個", "大")
-COUNTED_WORDS = ("重点", "重點", "民生", "实事", "實事", "为民", "為民", "惠民", "便民", "利民",
-                 "项目", "項目", "工程", "事项", "事項")
-REGION_SUFFIXES = ("特别行政区", "特別行政區", "自治区", "自治區", "自治州", "自治县",
-                   "自治縣", "自治旗", "地区", "地區", "新区", "新區",
-                   "省", "市", "区", "區", "县", "縣", "州", "盟", "旗")
-# Words that never occur in a region name: the region ends before them
-# (临沂市重点民生实事…, 福建省为民办实事…, 中共临沂市委…).
-NOT_IN_REGION = (*COUNTED_WORDS, "人民政府", "政府", "委", "党委", "黨委", "办公", "辦公", "关于",
-                 "關於", "年度", "工作", "推进", "推進", "进展", "進展", "完成", "情况", "情況")
-# Words shaped like a region that are none: 2021年全市民生实事…
-GENERIC_PLACES = ("全省", "全市", "全区", "全區", "全县", "全縣", "本省", "本市", "本区", "本區",
-                  "本县", "本縣", "我省", "我市", "我区", "我區", "我县", "我縣", "各区", "各區",
-                  "各县", "各縣", "各市", "城区", "城區", "市区", "市區", "县区", "縣區", "社区",
-                  "社區", "地区", "地區", "辖区", "轄區")
 LEAD_UNIT_SEPARATORS = r"\s、,，/／"
 
 
@@ -122,39 +89,10 @@ LEAD_UNIT_SEPARATORS = r"\s、,，/／"
 # that maps one character to one, so spans stay valid in the text as written.
 
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_CN_NUMBER = f"[{''.join(CHINESE_DIGITS)}{''.join(CHINESE_UNITS)}]"
+# Chinese ordinals and counts: digits with 十 and 百 (一、 二十一、 （三）).
+_CN_NUMBER = f"[{vocab.numeral_chars('digit')}{vocab.numeral_chars_worth(10, 100)}]"
 _MONTH = rf"(?:1[0-2]|0?[1-9]|{_CN_NUMBER}{{1,3}})"
-_CN_YEAR_DIGIT = f"[{''.join(YEAR_DIGITS)}]"
-_YEAR = rf"(?:(?:19|20)[0-9]{{2}}|[一二]{_CN_YEAR_DIGIT}{{3}})"    # 2021   二〇二一
 _DAY = rf"(?:[0-3]?[0-9]|{_CN_NUMBER}{{1,3}})"
-
-_PERIOD_RANGE = re.compile(rf"""
-    (?<![0-9])(?P<start>{_MONTH}) \s* (?:月份?)?     # 1   1月
-    \s* (?:-|－|—|–|―|‒|~|～|〜|至|到) \s*           # -   至   —   ~
-    (?P<end>{_MONTH}) \s* 月                          # 9月  9月份
-""", re.X)
-_PERIOD_UNTIL = re.compile(rf"""
-    (?:截至|截止)到? \s*                             # 截至9月底 → 1–9   截至9月30日
-    (?:{_YEAR} \s* 年 \s*)?                          # 截至2021年9月底
-    (?P<end>{_MONTH}) \s* 月
-""", re.X)
-_PERIOD_WORD = re.compile("|".join(sorted(PERIOD_WORDS, key=len, reverse=True)))
-_WHOLE_YEAR = re.compile("|".join(WHOLE_YEAR_WORDS))
-_YEAR_IN_TITLE = re.compile(rf"(?<![0-9]|{_CN_YEAR_DIGIT})(?P<year>{_YEAR})\s*年")
-_DECLARED_COUNT = re.compile(rf"""
-    (?<![0-9]|{_CN_NUMBER}) (?P<count>[0-9]{{1,3}}|{_CN_NUMBER}{{1,4}}) \s*     # 20   十
-    (?: (?:{'|'.join(DECLARED_COUNT_WORDS)})                                  # 20项  十件
-      | (?:{'|'.join(COUNT_MEASURE_WORDS)})? (?={'|'.join(COUNTED_WORDS)})     # 十大民生工程
-    )
-""", re.X)
-_REGION_CHAR = rf"(?:(?!{'|'.join(NOT_IN_REGION)})[^\W\d_])"
-_TITLE_REGION = re.compile(rf"""
-    \s* (?:关于|關於)? \s* (?:中共)? \s*               # 关于临沂市…的通报   中共临沂市委
-    (?:{_YEAR} \s* 年度? \s*)?                          # 2021年临沂市…   2023年度重庆市…
-    (?!{'|'.join(GENERIC_PLACES)})                       # not 全市, 本区 …
-    (?P<region>{_REGION_CHAR}{{1,15}}? (?:{'|'.join(REGION_SUFFIXES)}))   # 临沂市  重庆市万州区
-    (?= {'|'.join(NOT_IN_REGION)} | {_CN_NUMBER} | [\W\d_] | $ )       # …2021年  …重点  …十件
-""", re.X)
 
 _CATEGORY = re.compile(rf"""
     (?: (?P<ordinal>{_CN_NUMBER}+) \s* [、，,．.:：]       # 一、  二十一．
@@ -168,7 +106,7 @@ _HEADER_LABELS = tuple((column, re.compile(pattern)) for column, pattern in HEAD
 _IGNORED_COLUMN = re.compile(IGNORED_COLUMN_LABELS)
 _NOTE_LABEL = re.compile(rf"(?:{'|'.join(sorted(NOTE_LABELS, key=len, reverse=True))})\s*(?:[:：]|$)")
 _DATE_LINE = re.compile(rf"""
-    [(（]? {_YEAR} \s* 年 \s* {_MONTH} \s* 月 \s* {_DAY} \s* [日号] [)）]?    # 2021年10月15日
+    [(（]? {vocab.YEAR} \s* 年 \s* {_MONTH} \s* 月 \s* {_DAY} \s* [日号] [)）]?    # 2021年10月15日
 """, re.X)
 # (matched on the text as written: a title line is not made ASCII)
 _ATTACHMENT_LINE = re.compile(rf"(?:{'|'.join(ATTACHMENT_LABELS)})\s*(?:[0-9０-９]+|{_CN_NUMBER}+)?\s*[:：]?")
@@ -354,7 +292,7 @@ def report(name: str, data_sha256: str, encoding: str, layout: str, title: tuple
     text), a declared count that disagrees, cells holding control characters (``read``:
     the cells the records came from, (line, whose, text))."""
     title_text, title_line = title or ("", header_line)
-    meta = _title_metadata(title_text)
+    meta = title_metadata(title_text)
     warnings = []
     if note is not None:
         number, text = note
@@ -509,59 +447,11 @@ def _task_no(text: str) -> int | None:
 def _category_no(m: re.Match[str]) -> int:
     if m["arabic"]:
         return int(m["arabic"])
-    return _chinese_int(m["ordinal"] or m["bracketed"])
-
-
-# --- Title metadata -----------------------------------------------------------------
-
-def _title_metadata(title: str) -> dict[str, object]:
-    text = _ascii(title)
-    region = _TITLE_REGION.match(text)
-    year = _YEAR_IN_TITLE.search(text)
-    declared = _DECLARED_COUNT.search(text)
-    months = _period(text)
-    return {
-        "region": region and title[region.start("region"):region.end("region")],
-        "year": year and _year(year["year"]),
-        "period_start_month": months and months[0],
-        "period_end_month": months and months[1],
-        "declared_items": declared and _number(declared["count"]),
-    }
-
-
-def _period(text: str) -> tuple[int, int] | None:
-    if m := _PERIOD_RANGE.search(text):
-        months = (_number(m["start"]), _number(m["end"]))
-    elif m := _PERIOD_UNTIL.search(text):
-        months = (1, _number(m["end"]))
-    elif m := _PERIOD_WORD.search(text):
-        months = PERIOD_WORDS[m[0]]
-    elif _WHOLE_YEAR.search(text):
-        months = (1, 12)
-    else:
-        return None
-    return months if 1 <= months[0] <= months[1] <= 12 else None
-
-
-def _year(text: str) -> int:
-    """2021 → 2021, 二〇二一 → 2021: a year is written digit by digit."""
-    return int(text) if text.isascii() else int("".join(str(YEAR_DIGITS[ch]) for ch in text))
+    return vocab.chinese_int(m["ordinal"] or m["bracketed"])
 
 
 def _number(text: str) -> int:
-    return int(text) if text.isascii() else _chinese_int(text)
-
-
-def _chinese_int(text: str) -> int:
-    """一 → 1, 十二 → 12, 二十一 → 21, 一百零五 → 105."""
-    total, digit = 0, 0
-    for ch in text:
-        if ch in CHINESE_UNITS:
-            total += (digit or 1) * CHINESE_UNITS[ch]
-            digit = 0
-        else:
-            digit = CHINESE_DIGITS[ch]
-    return total + digit
+    return vocab.chinese_int(text)
 
 
 def _ascii(text: str) -> str:
