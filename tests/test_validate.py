@@ -655,3 +655,12 @@ def test_data_docs_escape_report_text(tmp_path):
         body = page.read_text("utf-8")
         assert "<b>x</b>" not in body and "<script>alert" not in body and "<plaintext>" not in body, page
         assert "&amp;lt;" not in body, page        # escaped once, not twice
+
+
+@pytest.mark.parametrize("layout,flagged", [("prose", False), ("pipe", True), ("html", True)])
+def test_lead_units_not_required_of_prose(tmp_path, layout, flagged):
+    """A prose report (a news release) often names no lead unit: not an error there."""
+    tables = mini(f"no_units_{layout}", "共发放10万元", [q("共发放10万元", "10万元", 100000, "元", "currency", metric="发放")],
+                  units=(), layout=layout)
+    v = validate(tables, out_dir=tmp_path)
+    assert ("tasks.lead_units_present" in {f.check for f in v.failures}) is flagged

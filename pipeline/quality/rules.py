@@ -198,7 +198,13 @@ def _lead_units(b: Batch) -> pa.Array:
 
 @_rule("tasks", "n_lead_units")
 def n_lead_units(b: Batch):
-    return {"n_lead_units": pc.fill_null(pc.list_value_length(_lead_units(b)), 0).to_numpy(zero_copy_only=False)}
+    """How many lead units the task names; null in a prose report, which often names none."""
+    counts = pc.fill_null(pc.list_value_length(_lead_units(b)), 0).to_numpy(zero_copy_only=False).astype(object)
+    rep = b.frames["reports"]
+    prose = set(rep.loc[rep["layout"] == "prose", "report_id"]) if "layout" in rep else set()
+    if prose:
+        counts[b.frames["tasks"]["report_id"].isin(prose).to_numpy()] = None
+    return {"n_lead_units": counts}
 
 
 _TRAILING_NOTE = re.compile(r"\s*[（(][^（()）]*[)）]\s*$")   # 市教育局（市体育局）
