@@ -39,6 +39,7 @@ class RunResult:
     warnings: list[Problem] = field(default_factory=list)
     disappeared: list[str] = field(default_factory=list)  # in the manifest, no longer in the inputs
     pruned: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)  # report id → why it was (re)processed
     validation_failed: bool = False
     summary: str = ""
 
@@ -179,6 +180,9 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
 
     with export.lock(out):
         manifest = export.Manifest.load(out)
+        if manifest.problem:
+            result.warnings.append(Problem(str(out / export.MANIFEST_NAME), 0, manifest.problem,
+                                           "every report is processed again and the manifest rebuilt"))
         suites = suites_hash(expectations)
         by_id: dict[str, list[Path]] = {}
         for f in files:
@@ -195,10 +199,12 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
                 continue
             f = same[0]
             shas[report_id] = export.sha256_file(f)
-            if not force and manifest.is_current(report_id, shas[report_id], __version__, suites):
+            reason = "--force" if force else manifest.stale_reason(report_id, shas[report_id], __version__, suites)
+            if reason is None:
                 result.skipped.append(report_id)
             else:
                 todo.append(f)
+                result.reasons[report_id] = reason
         result.disappeared = manifest.missing(set(by_id))
         if prune and result.disappeared:
             manifest = export.prune(out, manifest, result.disappeared)
@@ -209,7 +215,10 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
             log("nothing to do: every input is unchanged since the last run")
             return result
 
-        log(f"processing {len(todo)} report(s), {len(result.skipped)} unchanged, jobs={jobs}")
+        for line in _reason_lines(result.reasons):
+            log(line)
+        log(f"processing {len(todo)} report(s) ({_reason_counts(result.reasons)}), "
+            f"{len(result.skipped)} unchanged, jobs={jobs}")
         worker_rss: dict[int, int] = {}   # pid → peak RSS, for bench/
         verdicts = []        # each chunk's validation, without its tables
         done = 0
@@ -218,10 +227,10 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
             for (kind, payload, (pid, rss)), path in zip(chunk_results, todo[done:done + len(chunk_results)]):
                 worker_rss[pid] = max(rss, worker_rss.get(pid, 0))
                 if kind == "refused":
-                    result.refused.append(payload)
+                    result.refused.append(replace(payload, file=str(path)))   # the path as given
                     continue
                 tables, warnings = payload
-                result.warnings += warnings
+                result.warnings += [replace(w, file=str(path)) for w in warnings]
                 good[path.stem] = tables
             done += len(chunk_results)
             if good:
@@ -242,6 +251,24 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
             result.validation_failed = exit_failed(verdict, fail_on)
             result.summary = summary(verdict)
     return result
+
+
+def _reason_lines(reasons: dict[str, str], limit: int = 20) -> list[str]:
+    """Why reports are processed again: one line per report whose outputs were seen
+    before (new reports go without saying), then a count per reason."""
+    again = [(rid, why) for rid, why in reasons.items() if why != "new report"]
+    lines = [f"{rid}: processing again — {why}" for rid, why in again[:limit]]
+    if len(again) > limit:
+        lines.append(f"… and {len(again) - limit} more report(s) processed again")
+    return lines
+
+
+def _reason_counts(reasons: dict[str, str]) -> str:
+    counts: dict[str, int] = {}
+    for why in reasons.values():
+        key = why.split(":")[0].split(" (")[0]          # "output missing: facts/x.parquet" → "output missing"
+        counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{n} {why}" for why, n in counts.items())
 
 
 def _validate(tables_by_report: dict[str, dict], out: Path, expectations: Path | str | None):

@@ -22,7 +22,6 @@ import fcntl
 import functools
 import hashlib
 import json
-import logging
 import os
 import secrets
 import shutil
@@ -45,12 +44,11 @@ if TYPE_CHECKING:
 __all__ = ["export", "load", "lock", "prune", "Manifest", "LockedError", "pandas_dtype", "pandas_dtypes",
            "default_processed_dir", "sha256_file", "MANIFEST_NAME"]
 
-log = logging.getLogger(__name__)
-
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
 LOCK_NAME = ".lock"
 TMP_PREFIX = ".tmp-"
+REVIEW = "review"            # <out>/review/<report_id>.html, exported with the report's tables
 
 # Pinned so the bytes do not move with pyarrow's defaults. Parquet dictionary pages are
 # used for the dictionary-typed (categorical) columns only: free text gains little from
@@ -83,14 +81,23 @@ def default_processed_dir() -> Path:
     return PROJECT_DIR / "processed"
 
 
+def _relative_output(table: str, report_id: str) -> str:
+    """An output's path relative to ``<out>``, as the manifest records it."""
+    return f"{REVIEW}/{report_id}.html" if table == REVIEW else f"{table}/{report_id}.parquet"
+
+
 def _output_path(out_dir: Path, table: str, report_id: str) -> Path:
-    return Path(out_dir) / table / f"{report_id}.parquet"
+    return Path(out_dir) / _relative_output(table, report_id)
+
+
+def _valid_report_id(report_id: str) -> bool:
+    # A report id becomes a file name: it must not escape its table folder or hide.
+    return not (not report_id or report_id.startswith(".") or "/" in report_id
+                or "\\" in report_id or "\0" in report_id)
 
 
 def _check_report_id(report_id: str) -> None:
-    # A report id becomes a file name: it must not escape its table folder or hide.
-    if (not report_id or report_id.startswith(".") or "/" in report_id
-            or "\\" in report_id or "\0" in report_id):
+    if not _valid_report_id(report_id):
         raise ValueError(f"report id {report_id!r} cannot be used as a file name")
 
 
@@ -214,24 +221,43 @@ class Manifest:
         self.out_dir = Path(out_dir)
         self.reports: dict[str, dict] = dict(reports or {})
         self._verified: dict[tuple, str] = {}   # (path, inode, size, mtime_ns) → sha256
+        self.problem: str | None = None          # why the file on disk was not trusted (see load)
 
     @classmethod
     def load(cls, out_dir: Path | str) -> Manifest:
-        """The manifest of ``out_dir``; empty when there is none yet (first run)."""
+        """The manifest of ``out_dir``; empty when there is none yet (first run).
+
+        A manifest that cannot be trusted — not JSON, another format, or the wrong shape
+        (``[]``, an entry that is not an object, an output path outside its table folder) —
+        loads as empty, with ``problem`` saying why: every report is then processed again
+        and the manifest rebuilt, which is always safe."""
         path = Path(out_dir) / MANIFEST_NAME
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return cls(out_dir)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            # Written atomically, so only a hand edit gets here; reprocessing is the safe reply.
-            log.warning("%s is unreadable (%s); every report will be processed again", path, e)
-            return cls(out_dir)
+            return cls._untrusted(out_dir, f"the manifest is not valid JSON ({e})")
+        except OSError as e:
+            return cls._untrusted(out_dir, f"the manifest cannot be read ({e.strerror or e})")
+        if not isinstance(data, dict):
+            return cls._untrusted(out_dir, f"the manifest holds a JSON {type(data).__name__}, not an object")
         if data.get("format") != MANIFEST_FORMAT:
-            log.warning("%s has format %r, not %r; every report will be processed again",
-                        path, data.get("format"), MANIFEST_FORMAT)
-            return cls(out_dir)
-        return cls(out_dir, data.get("reports", {}))
+            return cls._untrusted(out_dir, f"the manifest has format {data.get('format')!r}, not {MANIFEST_FORMAT}")
+        reports = data.get("reports", {})
+        if not isinstance(reports, dict):
+            return cls._untrusted(out_dir, "the manifest's \"reports\" is not an object")
+        for report_id, entry in reports.items():
+            wrong = _entry_problem(report_id, entry)
+            if wrong:
+                return cls._untrusted(out_dir, f"the manifest's entry for {report_id!r} is damaged: {wrong}")
+        return cls(out_dir, reports)
+
+    @classmethod
+    def _untrusted(cls, out_dir: Path | str, why: str) -> Manifest:
+        manifest = cls(out_dir)
+        manifest.problem = why
+        return manifest
 
     def to_json(self) -> str:
         """Valid JSON with one line per report: readable, diffable, and fast to write
@@ -265,33 +291,45 @@ class Manifest:
 
     def outputs_match(self, report_id: str) -> bool:
         """True when every output file of the report exists with the recorded sha256."""
+        return self._outputs_problem(report_id) is None
+
+    def _outputs_problem(self, report_id: str) -> str | None:
         entry = self.reports.get(report_id)
-        if not entry or set(entry.get("outputs", {})) != set(TABLES):
-            return False
+        if not entry or not set(TABLES) <= set(entry.get("outputs", {})):
+            return "no outputs recorded"
         for out in entry["outputs"].values():
             path = self.out_dir / out["path"]
             try:
                 st = path.stat()
             except FileNotFoundError:
-                return False
+                return f"output missing: {out['path']}"
             if st.st_size != out.get("bytes", st.st_size):
-                return False
+                return f"output altered: {out['path']}"
             key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
             if key not in self._verified:
                 self._verified[key] = sha256_file(path)
             if self._verified[key] != out["sha256"]:
-                return False
-        return True
+                return f"output altered: {out['path']}"
+        return None
+
+    def stale_reason(self, report_id: str, sha256: str, version: str, suites_hash: str) -> str | None:
+        """Why the report must be processed again, in a few plain words; None when it can
+        be skipped (same raw bytes, pipeline version and rules, outputs all unchanged)."""
+        entry = self.reports.get(report_id)
+        if entry is None:
+            return "new report"
+        if entry.get("sha256") != sha256:
+            return "raw file changed"
+        if entry.get("pipeline_version") != version:
+            return f"pipeline version changed ({entry.get('pipeline_version')} → {version})"
+        if entry.get("suites_hash") != suites_hash:
+            return "rules changed (expectation suites or vocabulary files)"
+        return self._outputs_problem(report_id)
 
     def is_current(self, report_id: str, sha256: str, version: str, suites_hash: str) -> bool:
         """Whether the report can be skipped: same raw bytes, pipeline version and suites,
         and its outputs are all present and unchanged since they were recorded."""
-        entry = self.reports.get(report_id)
-        return (entry is not None
-                and entry.get("sha256") == sha256
-                and entry.get("pipeline_version") == version
-                and entry.get("suites_hash") == suites_hash
-                and self.outputs_match(report_id))
+        return self.stale_reason(report_id, sha256, version, suites_hash) is None
 
     def missing(self, current_report_ids: Iterable[str]) -> list[str]:
         """Reports in the manifest whose raw file is no longer among the inputs."""
@@ -300,6 +338,28 @@ class Manifest:
     def failed(self) -> list[str]:
         """Reports whose last export had rows failing a data-quality check."""
         return sorted(r for r, e in self.reports.items() if not e.get("dq_passed", False))
+
+
+def _entry_problem(report_id: object, entry: object) -> str | None:
+    """What is wrong with one manifest entry's shape, or None. Output paths must be the
+    report's own files: a tampered manifest never makes a run read or delete elsewhere."""
+    if not isinstance(report_id, str) or not _valid_report_id(report_id):
+        return "not a usable report id"
+    if not isinstance(entry, dict):
+        return f"the entry is a {type(entry).__name__}, not an object"
+    for key in ("source", "sha256"):
+        if not isinstance(entry.get(key), str):
+            return f"{key!r} is missing or not a string"
+    outputs = entry.get("outputs")
+    if not isinstance(outputs, dict):
+        return "'outputs' is missing or not an object"
+    for name, out in outputs.items():
+        if not isinstance(out, dict) or not isinstance(out.get("sha256"), str) \
+                or not isinstance(out.get("bytes", 0), int):
+            return f"output {name!r} is not an object with a sha256"
+        if out.get("path") != _relative_output(name, report_id):
+            return f"output {name!r} has the path {out.get('path')!r}"
+    return None
 
 
 def prune(out_dir: Path | str, manifest: Manifest, report_ids: Iterable[str]) -> Manifest:
