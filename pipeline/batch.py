@@ -37,7 +37,7 @@ class RunResult:
     skipped: list[str] = field(default_factory=list)      # unchanged since the manifest
     refused: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-    disappeared: list[str] = field(default_factory=list)  # in the manifest, no longer in the inputs
+    disappeared: dict[str, str] = field(default_factory=dict)  # report id → its recorded raw file, gone from disk
     pruned: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)  # report id → why it was (re)processed
     validation_failed: bool = False
@@ -50,23 +50,47 @@ class RunResult:
         return 1 if self.validation_failed else 0
 
 
-def _find_inputs(paths: Sequence[Path | str] | None = None) -> list[Path]:
-    """The raw files named by ``paths`` (files, or folders searched recursively)."""
+_OWN_FILES = Path(__file__).resolve().parent / "resources"   # vendored assets, vocabularies: never reports
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _find_inputs(paths: Sequence[Path | str] | None, out: Path) -> tuple[list[Path], list[Problem], int]:
+    """The raw files named by ``paths`` (files, or folders searched recursively), the
+    files named that cannot be read as reports (refused one by one), and how many files
+    were left out of a folder because they lie under ``out`` or the pipeline's own
+    resources: a run never reads what it wrote, nor its vendored files."""
     found: list[Path] = []
+    refused: list[Problem] = []
+    excluded = 0
+    ours = [out.resolve(), _OWN_FILES]
     for p in [Path(p) for p in (paths or [DEFAULT_RAW])]:
-        if p.is_file():
-            found.append(p)
-        elif p.is_dir():
-            found += sorted(
-                f for f in p.rglob("*")
-                if f.suffix.lower() in _RAW_SUFFIXES and f.is_file()
-                and not any(part.startswith(".") for part in f.relative_to(p).parts))
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if (f.suffix.lower() not in _RAW_SUFFIXES
+                        or any(part.startswith(".") for part in f.relative_to(p).parts) or not f.is_file()):
+                    continue
+                if any(_inside(f.resolve(), folder) for folder in ours):
+                    excluded += 1
+                else:
+                    found.append(f)
+        elif p.is_file():
+            if any(_inside(p.resolve(), folder) for folder in ours):
+                refused.append(Problem(str(p), 0, "this file is one of the pipeline's own (under --out or "
+                                       "pipeline/resources), not a raw report", "name raw report files only"))
+            else:
+                found.append(p)
+        elif p.exists():
+            refused.append(Problem(str(p), 0, "not a regular file (a FIFO, socket or device), so it cannot be "
+                                   "read as a report", "save the report as a file and name that file"))
         else:
             raise UsageError(f"{p}: no such file or folder — give a raw report or a folder of them")
-    if not found:
+    if not found and not refused:
         raise UsageError(f"no *.txt or *.md reports found in {', '.join(map(str, paths or [DEFAULT_RAW]))}"
                          " — put raw reports there or name them on the command line")
-    return found
+    return found, refused, excluded
 
 
 def _process_file(path: Path) -> tuple[str, object, tuple[int, int]]:
@@ -175,8 +199,10 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
 
     log = log or (lambda line, done=None, total=None: None)
     out = Path(out) if out is not None else export.default_processed_dir()
-    files = _find_inputs(paths)
-    result = RunResult()
+    files, refused, excluded = _find_inputs(paths, out)
+    result = RunResult(refused=refused)
+    if excluded:
+        log(f"left out {excluded} file(s) under --out or the pipeline's own resources")
 
     with export.lock(out):
         manifest = export.Manifest.load(out)
@@ -189,6 +215,7 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
             by_id.setdefault(f.stem, []).append(f)
         todo: list[Path] = []
         shas: dict[str, str] = {}
+        moved: dict[str, str] = {}
         for report_id, same in by_id.items():
             if len(same) > 1:
                 for f in same:
@@ -198,17 +225,34 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
                         "rename one of the files: the file stem is the report id"))
                 continue
             f = same[0]
-            shas[report_id] = export.sha256_file(f)
+            if why := export.report_id_problem(report_id):
+                result.refused.append(Problem(
+                    str(f), 0, f"the file name cannot become a report id ({why})",
+                    "rename the file: its name without .txt or .md names the report and its output files"))
+                continue
+            try:
+                shas[report_id] = export.sha256_file(f)
+            except OSError as e:
+                result.refused.append(Problem(str(f), 0, f"cannot read the file: {e.strerror or e}",
+                                              "check that it exists and that you may read it"))
+                continue
             reason = "--force" if force else manifest.stale_reason(report_id, shas[report_id], __version__, suites)
             if reason is None:
                 result.skipped.append(report_id)
+                if manifest.reports[report_id]["source"] != _source(f):
+                    moved[report_id] = _source(f)
             else:
                 todo.append(f)
                 result.reasons[report_id] = reason
-        result.disappeared = manifest.missing(set(by_id))
+        if moved:               # the same bytes under another path: record where they are now
+            manifest.reports = {**manifest.reports,
+                                **{r: {**manifest.reports[r], "source": s} for r, s in moved.items()}}
+            manifest.save()
+        result.disappeared = {r: e["source"] for r, e in manifest.reports.items()
+                              if r not in by_id and not _raw_exists(e["source"])}
         if prune and result.disappeared:
-            manifest = export.prune(out, manifest, result.disappeared)
-            review.remove_pages(out / "review", result.disappeared)
+            manifest = export.prune(out, manifest, list(result.disappeared))
+            review.remove_pages(out / "review", list(result.disappeared))
             result.pruned = list(result.disappeared)
 
         if not todo:
@@ -238,7 +282,7 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
                 verdicts.append(replace(validation, tables={}))   # keep the verdict, not the data
                 manifest = export.export(
                     out, _split(validation.tables, good), manifest=manifest,
-                    sources={rid: (str(by_id[rid][0]), shas[rid]) for rid in good},
+                    sources={rid: (_source(by_id[rid][0]), shas[rid]) for rid in good},
                     suites_hash=suites)
                 result.processed += list(good)
             log(f"{done}/{len(todo)} reports", done, len(todo))
@@ -251,6 +295,22 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
             result.validation_failed = exit_failed(verdict, fail_on)
             result.summary = summary(verdict)
     return result
+
+
+def _source(path: Path) -> str:
+    """A raw file's path as the manifest records it: absolute, so ``--prune`` can tell
+    from any working directory whether it still exists."""
+    return str(path.absolute())
+
+
+def _raw_exists(source: str) -> bool:
+    """Whether a recorded raw file still exists. A relative path (older manifests) is
+    looked for from the working directory and from the project: pruning deletes data,
+    so any doubt keeps it."""
+    path = Path(source)
+    if path.is_absolute():
+        return path.exists()
+    return (Path.cwd() / path).exists() or (PROJECT_DIR / path).exists()
 
 
 def _reason_lines(reasons: dict[str, str], limit: int = 20) -> list[str]:

@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="reprocess every input, even those unchanged since the last run")
     run.add_argument("--prune", action="store_true",
-                     help="delete the outputs of reports whose raw file is gone")
+                     help="delete the outputs of reports whose recorded raw file no longer exists")
     run.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
                      help="which failed checks make the exit status 1 (default: error)")
     run.add_argument("--expectations", metavar="DIR",
@@ -125,9 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Warning: {problem}", file=sys.stderr)
     for problem in result.refused:
         print(f"Error: {problem}", file=sys.stderr)
-    for report_id in result.disappeared:
-        verb = "pruned its outputs" if report_id in result.pruned else "its outputs are kept (--prune deletes them)"
-        print(f"Warning: {report_id}: raw file no longer among the inputs — {verb}", file=sys.stderr)
+    for report_id, source in result.disappeared.items():
+        if report_id in result.pruned:
+            what = f"removed the outputs of report {report_id} (its Parquet files and review page)"
+        else:
+            what = f"the outputs of report {report_id} are kept (--prune removes them)"
+        print(f"Warning: {source}: the raw file is gone — {what}", file=sys.stderr)
     if result.summary:
         print(result.summary)
     print(f"{len(result.processed)} processed, {len(result.skipped)} unchanged, "

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["export", "load", "lock", "prune", "Manifest", "LockedError", "pandas_dtype", "pandas_dtypes",
-           "default_processed_dir", "sha256_file", "MANIFEST_NAME"]
+           "default_processed_dir", "sha256_file", "report_id_problem", "MANIFEST_NAME"]
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -90,10 +90,21 @@ def _output_path(out_dir: Path, table: str, report_id: str) -> Path:
     return Path(out_dir) / _relative_output(table, report_id)
 
 
+def report_id_problem(report_id: str) -> str | None:
+    """Why ``report_id`` cannot name output files, or None. A report id becomes a file
+    name in every table folder: it must not escape its folder, hide, or be empty."""
+    if not report_id:
+        return "it is empty"
+    if report_id.startswith("."):
+        return "it starts with a dot"
+    for char, name in (("/", "a slash"), ("\\", "a backslash"), ("\0", "a NUL character")):
+        if char in report_id:
+            return f"it contains {name}"
+    return None
+
+
 def _valid_report_id(report_id: str) -> bool:
-    # A report id becomes a file name: it must not escape its table folder or hide.
-    return not (not report_id or report_id.startswith(".") or "/" in report_id
-                or "\\" in report_id or "\0" in report_id)
+    return report_id_problem(report_id) is None
 
 
 def _check_report_id(report_id: str) -> None:
@@ -330,10 +341,6 @@ class Manifest:
         """Whether the report can be skipped: same raw bytes, pipeline version and suites,
         and its outputs are all present and unchanged since they were recorded."""
         return self.stale_reason(report_id, sha256, version, suites_hash) is None
-
-    def missing(self, current_report_ids: Iterable[str]) -> list[str]:
-        """Reports in the manifest whose raw file is no longer among the inputs."""
-        return sorted(set(self.reports) - set(current_report_ids))
 
     def failed(self) -> list[str]:
         """Reports whose last export had rows failing a data-quality check."""

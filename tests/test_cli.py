@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import io
 import re
@@ -166,12 +167,48 @@ def test_prune_removes_every_output_of_a_vanished_report(elsewhere, raw, tmp_pat
     out = tmp_path / "out"
     assert run(raw, "--out", out) == 0
     second.unlink()
+    capsys.readouterr()
     assert run(raw, "--out", out) == 0
     assert (out / "facts" / "linyi_copy.parquet").exists()        # kept without --prune
-    assert "no longer among the inputs" in capsys.readouterr().err
+    assert f"Warning: {second}: the raw file is gone — the outputs of report linyi_copy are kept" \
+        in capsys.readouterr().err
     assert run(raw, "--out", out, "--prune") == 0
+    assert f"Warning: {second}: the raw file is gone — removed the outputs of report linyi_copy" \
+        in capsys.readouterr().err
     left = [p.relative_to(out) for p in out.rglob("linyi_copy*")]
     assert left == [], left
+    assert (out / "facts" / f"{SEED.stem}.parquet").exists()
+
+
+def test_prune_keeps_reports_whose_raw_file_exists_but_was_not_named(elsewhere, raw, tmp_path, capsys):
+    """Issue 9, attack 2: run a and b into one --out, then `run a --prune`: b stays."""
+    b = tmp_path / "b.txt"
+    b.write_bytes(SEED.read_bytes())
+    out = tmp_path / "out"
+    assert run(raw, b, "--out", out) == 0
+    capsys.readouterr()
+    assert run(raw, "--out", out, "--prune") == 0
+    err = capsys.readouterr().err
+    assert "Warning" not in err and "removed" not in err
+    for table in ("reports", "tasks", "facts"):
+        assert (out / table / "b.parquet").exists()
+    assert (out / "review" / "b.html").exists()
+    assert "b" in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["reports"]
+
+
+def test_prune_follows_the_recorded_path_from_another_working_directory(raw, tmp_path, monkeypatch, capsys):
+    """A relative path given in one working directory is recorded absolute: a later run
+    from elsewhere does not take the report for vanished."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    assert run(Path("raw"), "--out", out) == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "x.txt").write_bytes(SEED.read_bytes())
+    monkeypatch.chdir(other)
+    capsys.readouterr()
+    assert run("x.txt", "--out", out, "--prune") == 0
+    assert "gone" not in capsys.readouterr().err
     assert (out / "facts" / f"{SEED.stem}.parquet").exists()
 
 

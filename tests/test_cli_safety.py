@@ -3,6 +3,7 @@ damaged manifests, odd names, pruning, tampered outputs, hostile text on the ter
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -79,3 +80,57 @@ def test_a_changed_raw_file_says_so(elsewhere, raw, tmp_path, capsys):
     capsys.readouterr()
     assert run(raw, "--out", out) == 0
     assert f"{SEED.stem}: processing again — raw file changed" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- names and odd files
+
+
+@pytest.mark.parametrize("name, why", [
+    ("a\\b.txt", "it contains a backslash"),
+    ("..txt", "it starts with a dot"),
+    (".hidden.txt", "it starts with a dot"),
+], ids=["backslash", "dot-dot", "hidden-named-explicitly"])
+def test_a_name_that_cannot_be_a_report_id_is_refused_alone(elsewhere, raw, tmp_path, capsys, name, why):
+    """Issue 9, attack 3: the odd file is refused (exit 3) and the good one processed."""
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    (odd / name).write_bytes(SEED.read_bytes())
+    out = tmp_path / "out"
+    args = [raw, odd] if not name.startswith(".") else [raw / SEED.name, odd / name]
+    assert run(*args, "--out", out) == 3
+    err = capsys.readouterr().err
+    assert f"Error: {odd / name}: the file name cannot become a report id ({why})" in err, err
+    assert "internal error" not in err
+    assert (out / "facts" / f"{SEED.stem}.parquet").exists()
+
+
+def test_a_fifo_named_on_the_command_line_is_refused_clearly(elsewhere, raw, tmp_path, capsys):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    out = tmp_path / "out"
+    assert run(raw, fifo, "--out", out) == 3
+    err = capsys.readouterr().err
+    assert f"Error: {fifo}: not a regular file (a FIFO, socket or device)" in err, err
+    assert "no such file" not in err
+    assert (out / "facts" / f"{SEED.stem}.parquet").exists()
+
+
+def test_out_inside_an_input_folder_is_left_out_of_the_inputs(elsewhere, raw, capsys):
+    """Issue 9, attack 11: --out under the raw folder; the next run must not read the
+    pipeline's own files (vendored LICENSE.txt, VENDORED.md …) as reports."""
+    out = raw / "processed"
+    assert run(raw, "--out", out) == 0
+    assert list(out.rglob("*.txt")) + list(out.rglob("*.md"))     # there is something to mistake
+    capsys.readouterr()
+    assert run(raw, "--out", out) == 0
+    err = capsys.readouterr().err
+    assert "nothing to do" in err and "Error" not in err
+    assert "left out" in err
+
+
+def test_the_pipelines_own_resources_are_never_inputs(elsewhere, tmp_path, capsys):
+    from pipeline.batch import _OWN_FILES
+    out = tmp_path / "out"
+    assert run(_OWN_FILES, "--out", out) == 2        # nothing left to read: a usage error
+    assert "no *.txt or *.md reports found" in capsys.readouterr().err
+    assert not (out / "reports").exists()
