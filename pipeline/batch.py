@@ -5,7 +5,6 @@ validates and writes. Reports flow in chunks so memory stays flat with batch siz
 """
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import resource
@@ -263,13 +262,11 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
             log(line)
         log(f"processing {len(todo)} report(s) ({_reason_counts(result.reasons)}), "
             f"{len(result.skipped)} unchanged, jobs={jobs}")
-        worker_rss: dict[int, int] = {}   # pid → peak RSS, for bench/
         verdicts = []        # each chunk's validation, without its tables
         done = 0
         for chunk_results in _results(todo, jobs):
             good: dict[str, dict] = {}
-            for (kind, payload, (pid, rss)), path in zip(chunk_results, todo[done:done + len(chunk_results)]):
-                worker_rss[pid] = max(rss, worker_rss.get(pid, 0))
+            for (kind, payload, _), path in zip(chunk_results, todo[done:done + len(chunk_results)]):
                 if kind == "refused":
                     result.refused.append(replace(payload, file=str(path)))   # the path as given
                     continue
@@ -286,7 +283,6 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
                     suites_hash=suites)
                 result.processed += list(good)
             log(f"{done}/{len(todo)} reports", done, len(todo))
-        _write_run_stats(out, worker_rss.values() if jobs > 1 else [])
         if verdicts:
             log("building Data Docs")
             build_docs(verdicts, out_dir=out, expectations_dir=expectations)
@@ -349,9 +345,3 @@ def _split(tables: dict, tables_by_report: dict[str, dict]) -> dict[str, dict]:
         for rid in out:
             out[rid][name] = table.filter(pc.equal(ids, rid))
     return out
-
-
-def _write_run_stats(out: Path, worker_rss: Iterable[int]) -> None:
-    stats = {"parent_max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-             "worker_max_rss_kib": list(worker_rss)}
-    (out / "run_stats.json").write_text(json.dumps(stats) + "\n", encoding="utf-8")

@@ -48,6 +48,7 @@ MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
 LOCK_NAME = ".lock"
 TMP_PREFIX = ".tmp-"
+TMP_MARKER = ".minsheng-tmp"     # inside every temporary folder we make: "minsheng-pipeline <pid>"
 REVIEW = "review"            # <out>/review/<report_id>.html, exported with the report's tables
 
 # Pinned so the bytes do not move with pyarrow's defaults. Parquet dictionary pages are
@@ -167,17 +168,41 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _clean_dead_tmp(out_dir: Path) -> None:
-    """Remove temporary folders left by runs that died (their pid is gone)."""
+    """Remove temporary folders left by runs that died: only folders this program made
+    (named ``.tmp-<pid>-…`` *and* holding our marker file naming the same pid) whose
+    pid is gone. Anything else in ``<out>`` is the user's and stays."""
     for tmp in Path(out_dir).glob(f"{TMP_PREFIX}*"):
         pid = tmp.name[len(TMP_PREFIX):].split("-", 1)[0]
-        if tmp.is_dir() and pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+        if (pid.isdigit() and int(pid) != os.getpid() and _tmp_owner(tmp) == int(pid)
+                and not _pid_alive(int(pid))):
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _tmp_owner(tmp: Path) -> int | None:
+    """The pid in a temporary folder's marker file, or None when it is not one of ours."""
+    marker = tmp / TMP_MARKER
+    try:
+        if tmp.is_symlink() or not tmp.is_dir() or marker.is_symlink():
+            return None
+        text = marker.read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text[1]) if len(text) == 2 and text[0] == "minsheng-pipeline" and text[1].isdigit() else None
 
 
 def _new_tmp(out_dir: Path) -> Path:
     tmp = Path(out_dir) / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
     tmp.mkdir()
+    (tmp / TMP_MARKER).write_text(f"minsheng-pipeline {os.getpid()}\n", encoding="ascii")
     return tmp
+
+
+def remove_own_tmp(out_dir: Path | str) -> None:
+    """Remove this process's temporary folders (after an interrupt): the next run would
+    anyway, but an interrupted run should leave nothing behind."""
+    for tmp in Path(out_dir).glob(f"{TMP_PREFIX}{os.getpid()}-*"):
+        if _tmp_owner(tmp) == os.getpid():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- lock

@@ -386,10 +386,35 @@ def test_sigkill_mid_run_leaves_previous_outputs_intact(out, two_reports):
     assert not list(out.glob(".tmp-*"))
 
 
+def _dead_pid() -> int:
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
+
+
+def test_only_temporary_folders_we_made_are_removed(out):
+    """Issue 9, attack 12: a folder named like ours, without our marker, is the user's."""
+    out.mkdir(parents=True)
+    pid = _dead_pid()
+    theirs = out / f".tmp-{pid}-mine"
+    (theirs / "sub").mkdir(parents=True)
+    (theirs / "sub" / "precious.txt").write_text("keep me", encoding="utf-8")
+    forged = out / f".tmp-{pid}-forged"            # a marker naming another pid
+    forged.mkdir()
+    (forged / ex.TMP_MARKER).write_text(f"minsheng-pipeline {pid + 1}\n", encoding="ascii")
+    ours = out / f".tmp-{pid}-abcd"
+    ours.mkdir()
+    (ours / ex.TMP_MARKER).write_text(f"minsheng-pipeline {pid}\n", encoding="ascii")
+    (ours / "facts.x.parquet").write_bytes(b"partial")
+    ex._clean_dead_tmp(out)
+    assert (theirs / "sub" / "precious.txt").exists() and forged.exists()
+    assert not ours.exists()
+
+
 def test_live_runs_tmp_folders_are_kept(out):
     out.mkdir(parents=True)
     live = out / f".tmp-{os.getppid()}-abcd"       # our parent (pytest's launcher) is alive
     live.mkdir()
+    (live / ex.TMP_MARKER).write_text(f"minsheng-pipeline {os.getppid()}\n", encoding="ascii")
     ex._clean_dead_tmp(out)
     assert live.exists()
 
