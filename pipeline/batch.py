@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import resource
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,6 +34,7 @@ class RunResult:
     processed: list[str] = field(default_factory=list)    # report ids written this run
     skipped: list[str] = field(default_factory=list)      # unchanged since the manifest
     refused: list[Problem] = field(default_factory=list)
+    internal_errors: list[InternalError] = field(default_factory=list)   # bugs of ours, with tracebacks
     warnings: list[Problem] = field(default_factory=list)
     disappeared: dict[str, str] = field(default_factory=dict)  # report id → its recorded raw file, gone from disk
     pruned: list[str] = field(default_factory=list)
@@ -44,6 +44,8 @@ class RunResult:
 
     @property
     def status(self) -> int:
+        if self.internal_errors:
+            return 5
         if self.refused:
             return 3
         return 1 if self.validation_failed else 0
@@ -92,30 +94,75 @@ def _find_inputs(paths: Sequence[Path | str] | None, out: Path) -> tuple[list[Pa
     return found, refused, excluded
 
 
-def _process_file(path: Path) -> tuple[str, object, tuple[int, int]]:
-    """Ingest and extract one raw file (runs in a worker).
+@dataclass(frozen=True)
+class FileResult:
+    """What a worker made of one raw file: tables, a refusal, or an internal error."""
 
-    Returns (kind, payload, (pid, peak RSS in KiB)) where kind, payload is
-    ("ok", (tables, warnings)) or ("refused", Problem). Never raises: one bad report must not stop the batch.
-    """
+    path: str                                   # the raw file as given
+    tables: dict[str, pa.Table] | None = None   # reports, tasks, facts (rows not yet validated)
+    warnings: tuple[Problem, ...] = ()
+    refusal: Problem | None = None              # bad input: exit status 3
+    internal_error: str | None = None           # a bug of ours: its traceback, exit status 5
+
+
+@dataclass(frozen=True)
+class InternalError:
+    """An unexpected exception: which file it happened on (if any) and its traceback."""
+
+    file: str | None
+    summary: str                                # "ValueError: …", for the Error: line
+    traceback: str
+
+
+def _process_file(path: Path) -> FileResult:
+    """Ingest and extract one raw file (runs in a worker). Never raises: one bad report
+    must not stop the batch. Bad input is a refusal; any other exception is ours, and
+    comes back with its traceback so the parent can log it."""
+    import traceback
+
     from .extract import extract
     from .ingest import IngestError, ingest
     from .tables import FIELDS_OF_TASK, build_tables
 
     try:
-        report = ingest(path)
+        report = ingest(path)            # hashes the bytes it parses: Report.sha256 is the one hash
+        if too_big := _over_schema_limits(report):
+            return FileResult(str(path), refusal=too_big)
         quantities = {(t.task_no, f): extract(getattr(t, f))
                       for t in report.tasks for f in FIELDS_OF_TASK}
-        result = ("ok", (build_tables(report, quantities), report.warnings))
+        return FileResult(str(path), tables=build_tables(report, quantities), warnings=report.warnings)
     except IngestError as e:
-        result = ("refused", e.problem)
+        return FileResult(str(path), refusal=e.problem)
     except MemoryError:
-        result = ("refused", Problem(path.name, 0, "the report is too large to process",
-                                     "split it into smaller files"))
-    except Exception as e:  # a bug of ours must not cost the rest of the batch
-        result = ("refused", Problem(path.name, 0, f"internal error: {type(e).__name__}: {e}",
-                                     "please report this with the file attached"))
-    return (*result, (os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+        return FileResult(str(path), refusal=Problem(str(path), 0, "the report is too large to process",
+                                                     "split it into smaller files"))
+    except Exception:
+        return FileResult(str(path), internal_error=traceback.format_exc())
+
+
+def _over_schema_limits(report) -> Problem | None:
+    """A refusal when a number of the report does not fit its column's integer type
+    (task_no is int16: 364,490 tasks would fail deep inside Arrow)."""
+    from .schema import schema
+
+    def limit(table: str, column: str) -> int:
+        return 2 ** (schema(table).field(column).type.bit_width - 1) - 1
+
+    for task in report.tasks:
+        for column, value, what in (("task_no", task.task_no, "task number"),
+                                    ("category_no", task.category_no, "category number")):
+            if value > limit("tasks", column):
+                return Problem(report.source_file, task.line_start,
+                               f"the {what} {value} is over {limit('tasks', column):,}, the largest the "
+                               "output tables hold", "split the report into smaller files")
+    for column, value, what in (("n_tasks", len(report.tasks), "report has {} tasks"),
+                                ("n_categories", len(report.categories), "report has {} categories"),
+                                ("declared_items", report.declared_items or 0, "title declares {} items")):
+        if value > limit("reports", column):
+            return Problem(report.source_file, 0,
+                           f"the {what.format(f'{value:,}')}, over {limit('reports', column):,}, the largest "
+                           "the output tables hold", "split the report into smaller files")
+    return None
 
 
 def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
@@ -123,7 +170,7 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
         yield items[i:i + size]
 
 
-def _results(files: Sequence[Path], jobs: int) -> Iterator[list[tuple]]:
+def _results(files: Sequence[Path], jobs: int) -> Iterator[list[FileResult]]:
     """Per chunk of files, the workers' results; the next chunk is already under way
     while the caller validates and writes this one.
 
@@ -160,7 +207,7 @@ def _results(files: Sequence[Path], jobs: int) -> Iterator[list[tuple]]:
                         results[i] = _outcome(future)
                 else:
                     for i in died:
-                        results[i] = ("refused", _died(chunk[i]), (0, 0))
+                        results[i] = FileResult(str(chunk[i]), refusal=_died(chunk[i]))
                 if following is not None:              # it was queued on the broken pool
                     following = submit(chunks[k + 1])
             yield results
@@ -169,7 +216,7 @@ def _results(files: Sequence[Path], jobs: int) -> Iterator[list[tuple]]:
         pool.shutdown(cancel_futures=True)
 
 
-def _outcome(future) -> tuple | None:
+def _outcome(future) -> FileResult | None:
     """A worker's result, or None when its process died."""
     try:
         return future.result()
@@ -178,7 +225,7 @@ def _outcome(future) -> tuple | None:
 
 
 def _died(path: Path) -> Problem:
-    return Problem(path.name, 0, "the worker process handling this report died (killed, or out of memory)",
+    return Problem(str(path), 0, "the worker process handling this report died (killed, or out of memory)",
                    "run it again; if it dies again, run this file alone with --jobs 1 and report it")
 
 
@@ -266,20 +313,23 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
         done = 0
         for chunk_results in _results(todo, jobs):
             good: dict[str, dict] = {}
-            for (kind, payload, _), path in zip(chunk_results, todo[done:done + len(chunk_results)]):
-                if kind == "refused":
-                    result.refused.append(replace(payload, file=str(path)))   # the path as given
-                    continue
-                tables, warnings = payload
-                result.warnings += [replace(w, file=str(path)) for w in warnings]
-                good[path.stem] = tables
+            for r in chunk_results:
+                path = Path(r.path)
+                if r.internal_error is not None:
+                    last = r.internal_error.strip().splitlines()[-1]
+                    result.internal_errors.append(InternalError(r.path, last, r.internal_error))
+                elif r.refusal is not None:
+                    result.refused.append(replace(r.refusal, file=r.path))   # the path as given
+                else:
+                    result.warnings += [replace(w, file=r.path) for w in r.warnings]
+                    good[path.stem] = r.tables
             done += len(chunk_results)
             if good:
                 validation = _validate(good, out, expectations)
                 verdicts.append(replace(validation, tables={}))   # keep the verdict, not the data
                 manifest = export.export(
                     out, _split(validation.tables, good), manifest=manifest,
-                    sources={rid: (_source(by_id[rid][0]), shas[rid]) for rid in good},
+                    sources={rid: _source(by_id[rid][0]) for rid in good},   # sha256: the worker's
                     suites_hash=suites)
                 result.processed += list(good)
             log(f"{done}/{len(todo)} reports", done, len(todo))

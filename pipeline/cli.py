@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
 
 EXIT_STATUSES = """\
 exit status:
@@ -17,6 +22,7 @@ exit status:
   2  usage error: bad arguments, no input files, a broken suite, an unwritable --out
   3  one or more inputs refused (the others are still processed); wins over 1
   4  another run holds the lock on --out
+  5  internal error: a bug of ours (traceback in <out>/logs/); wins over 3 and 1
 """
 
 
@@ -79,6 +85,24 @@ class _Progress:
             self.stream.write("\n")
 
 
+def _write_internal_log(out: Path, errors: Sequence) -> Path:
+    """Write the tracebacks of our own bugs to ``<out>/logs/internal-errors-<time>.log``
+    (or the system's temporary folder when ``out`` cannot take it); the path to quote."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    from . import __version__
+    text = "".join(f"=== {e.file or '(no file)'}: {e.summary}\npipeline {__version__}, pid {os.getpid()}\n"
+                   f"{e.traceback}\n" for e in errors)
+    for folder in (out / "logs", Path(tempfile.gettempdir())):
+        path = folder / f"internal-errors-{stamp}-{os.getpid()}.log"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return Path("(the log could not be written)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
@@ -117,14 +141,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Error: {where}: {e.strerror or e} — check that --out is a folder you can write to "
               "and that the disk has room", file=sys.stderr)
         return 2
-    except Exception as e:           # a bug of ours: one line, not a traceback, for cron's log
-        print(f"Error: internal error: {type(e).__name__}: {e} — please report it with the input files",
-              file=sys.stderr)
-        return 2
+    except Exception as e:           # a bug of ours: one line here, the traceback in a log file
+        from .batch import InternalError
+        log = _write_internal_log(Path(args.out) if args.out else default_processed_dir(),
+                                  [InternalError(None, f"{type(e).__name__}: {e}", traceback.format_exc())])
+        print(f"Error: internal error: {type(e).__name__}: {e} — a bug in the pipeline, not in your input; "
+              f"please report it with {log}", file=sys.stderr)
+        return 5
     for problem in result.warnings:
         print(f"Warning: {problem}", file=sys.stderr)
     for problem in result.refused:
         print(f"Error: {problem}", file=sys.stderr)
+    if result.internal_errors:
+        log = _write_internal_log(Path(args.out) if args.out else default_processed_dir(), result.internal_errors)
+        for error in result.internal_errors:
+            print(f"Error: {error.file}: internal error: {error.summary} — a bug in the pipeline, not in "
+                  f"the file; the report was not written; please report it with {log}", file=sys.stderr)
     for report_id, source in result.disappeared.items():
         if report_id in result.pruned:
             what = f"removed the outputs of report {report_id} (its Parquet files and review page)"

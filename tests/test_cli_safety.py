@@ -134,3 +134,109 @@ def test_the_pipelines_own_resources_are_never_inputs(elsewhere, tmp_path, capsy
     assert run(_OWN_FILES, "--out", out) == 2        # nothing left to read: a usage error
     assert "no *.txt or *.md reports found" in capsys.readouterr().err
     assert not (out / "reports").exists()
+
+
+# --------------------------------------------------------------------------- our bugs are ours (issue 8)
+
+
+def test_an_internal_error_in_a_worker_exits_5_names_the_file_and_logs_the_traceback(
+        elsewhere, raw, tmp_path, monkeypatch, capsys):
+    import pipeline.tables
+
+    real = pipeline.tables.build_tables
+
+    def build_tables(report, quantities):
+        if report.report_id == "bad":
+            raise ZeroDivisionError("injected bug")
+        return real(report, quantities)
+
+    monkeypatch.setattr(pipeline.tables, "build_tables", build_tables)
+    bad = raw / "bad.txt"
+    bad.write_bytes(SEED.read_bytes())
+    (raw / "broken.txt").write_text("没有表头\n", encoding="utf-8")   # bad input still counts as such
+    out = tmp_path / "out"
+    assert run(raw, "--out", out) == 5
+    err = capsys.readouterr().err
+    line = next(ln for ln in err.splitlines() if "internal error" in ln)
+    assert line.startswith(f"Error: {bad}: internal error: ZeroDivisionError: injected bug — ")
+    assert f"Error: {raw / 'broken.txt'}: no table header found" in err
+    assert "Traceback" not in err
+    logs = list((out / "logs").glob("internal-errors-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in line
+    text = logs[0].read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in text and "build_tables" in text and str(bad) in text
+    assert (out / "facts" / f"{SEED.stem}.parquet").exists() and not (out / "facts" / "bad.parquet").exists()
+
+
+def test_an_internal_error_in_the_parent_exits_5_with_a_log(elsewhere, raw, tmp_path, monkeypatch, capsys):
+    import pipeline.batch
+
+    def boom(*args, **kwargs):
+        raise KeyError("injected")
+
+    monkeypatch.setattr(pipeline.batch, "_validate", boom)
+    out = tmp_path / "out"
+    assert run(raw, "--out", out) == 5
+    err = capsys.readouterr().err
+    assert "Error: internal error: KeyError: 'injected'" in err and "Traceback" not in err
+    logs = list((out / "logs").glob("internal-errors-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in err
+    assert "_validate" in logs[0].read_text(encoding="utf-8")
+
+
+def test_worker_results_are_typed_and_carry_the_traceback(monkeypatch, tmp_path):
+    import pickle
+
+    import pipeline.tables
+    from pipeline.batch import FileResult, _process_file
+
+    monkeypatch.setattr(pipeline.tables, "build_tables", lambda r, q: 1 / 0)
+    f = tmp_path / SEED.name
+    f.write_bytes(SEED.read_bytes())
+    result = _process_file(f)
+    assert isinstance(result, FileResult) and result.tables is None and result.refusal is None
+    assert "ZeroDivisionError" in result.internal_error and "Traceback" in result.internal_error
+    assert pickle.loads(pickle.dumps(result)) == result
+
+
+def test_one_hash_per_raw_file_even_when_it_changes_mid_run(elsewhere, raw, tmp_path, monkeypatch):
+    """The parent hashes to decide what to skip; the file is then replaced before the
+    worker reads it. Manifest, reports.sha256 and the Parquet metadata all carry the hash
+    of the bytes that were parsed."""
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    from pipeline import export
+
+    f = raw / SEED.name
+    new_bytes = SEED.read_bytes().replace("10.83亿元".encode(), "11.83亿元".encode())
+    real = export.sha256_file
+
+    def sha256_then_replace(path):
+        digest = real(path)
+        if Path(path) == f:
+            f.write_bytes(new_bytes)
+        return digest
+
+    monkeypatch.setattr(export, "sha256_file", sha256_then_replace)
+    out = tmp_path / "out"
+    assert run(raw, "--out", out) == 0
+    parsed = hashlib.sha256(new_bytes).hexdigest()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["reports"][SEED.stem]["sha256"] == parsed
+    reports = pq.read_table(out / "reports" / f"{SEED.stem}.parquet")
+    assert reports["sha256"].to_pylist() == [parsed]
+    for table in ("reports", "tasks", "facts"):
+        meta = pq.read_metadata(out / table / f"{SEED.stem}.parquet").metadata
+        assert meta[b"source_sha256"] == parsed.encode()
+
+
+def test_a_task_number_beyond_the_schema_is_a_clear_refusal(elsewhere, raw, tmp_path, capsys):
+    """Issue 9, attack 10: task_no is int16; 40000 was an ArrowInvalid 'internal error'."""
+    big = raw / "big.txt"
+    big.write_text("临沂市2021年度重点民生实事推进情况表\n| 编号 | 工作任务 | 1-9月份工作情况 | 牵头单位 |\n"
+                   "| 一、加强保障 |\n| 40000 | 提高救助水平 | 发放资金10亿元 | 市民政局 |\n", encoding="utf-8")
+    assert run(raw, "--out", tmp_path / "out") == 3
+    err = capsys.readouterr().err
+    assert f"Error: {big}:4: the task number 40000 is over 32,767, the largest the output tables hold" in err
