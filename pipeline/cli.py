@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -26,11 +27,45 @@ exit status:
 """
 
 
+# Control characters (C0, DEL, C1) and the bidirectional overrides that reorder what a
+# terminal shows: file names, report ids and cell text may hold any of them.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` safe for a terminal: every control character shown escaped (ESC → \\x1b),
+    so nothing we print can move the cursor, clear the screen, retitle the window or
+    forge a line. The one place terminal output is made safe (see _err and _out)."""
+    def escape(m: re.Match) -> str:
+        c = m.group()
+        if keep_newlines and c == "\n":
+            return c
+        return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+    return _UNPRINTABLE.sub(escape, text)
+
+
+def _err(line: str) -> None:
+    """One line on stderr (Error:, Warning:, the closing count)."""
+    print(printable(line), file=sys.stderr)
+
+
+def _out(text: str) -> None:
+    """The validation summary on stdout (several lines)."""
+    print(printable(text, keep_newlines=True))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse echoes bad arguments back: through printable() too."""
+
+    def _print_message(self, message: str, file=None) -> None:
+        super()._print_message(printable(message, keep_newlines=True), file)
+
+
 def _parser() -> argparse.ArgumentParser:
     from .batch import DEFAULT_RAW
     from .export import default_processed_dir
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="minsheng-pipeline",
         description="Turn 民生实事 progress reports into typed, validated Parquet tables.",
         epilog=EXIT_STATUSES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -71,6 +106,7 @@ class _Progress:
         self.tty = self.stream.isatty()
 
     def __call__(self, line: str, done: int | None = None, total: int | None = None) -> None:
+        line = printable(line)
         if not self.tty:
             print(line, file=self.stream, flush=True)
             return
@@ -127,44 +163,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             progress.close()   # before any message, which would land on the progress line
     except batch.UsageError as e:
-        print(f"Error: {e}", file=sys.stderr)
+        _err(f"Error: {e}")
         return 2
     except LockedError as e:
-        print(f"Error: {e}", file=sys.stderr)
+        _err(f"Error: {e}")
         return 4
     except ValidationSetupError as e:
         hint = "" if " — " in str(e) else " — fix the suite file or point --expectations at a good folder"
-        print(f"Error: {e}{hint}", file=sys.stderr)
+        _err(f"Error: {e}{hint}")
         return 2
     except OSError as e:             # --out not writable, disk full …: say where, not how
         where = e.filename or args.out or default_processed_dir()
-        print(f"Error: {where}: {e.strerror or e} — check that --out is a folder you can write to "
-              "and that the disk has room", file=sys.stderr)
+        _err(f"Error: {where}: {e.strerror or e} — check that --out is a folder you can write to "
+             "and that the disk has room")
         return 2
     except Exception as e:           # a bug of ours: one line here, the traceback in a log file
         from .batch import InternalError
         log = _write_internal_log(Path(args.out) if args.out else default_processed_dir(),
                                   [InternalError(None, f"{type(e).__name__}: {e}", traceback.format_exc())])
-        print(f"Error: internal error: {type(e).__name__}: {e} — a bug in the pipeline, not in your input; "
-              f"please report it with {log}", file=sys.stderr)
+        _err(f"Error: internal error: {type(e).__name__}: {e} — a bug in the pipeline, not in your input; "
+             f"please report it with {log}")
         return 5
     for problem in result.warnings:
-        print(f"Warning: {problem}", file=sys.stderr)
+        _err(f"Warning: {problem}")
     for problem in result.refused:
-        print(f"Error: {problem}", file=sys.stderr)
+        _err(f"Error: {problem}")
     if result.internal_errors:
         log = _write_internal_log(Path(args.out) if args.out else default_processed_dir(), result.internal_errors)
         for error in result.internal_errors:
-            print(f"Error: {error.file}: internal error: {error.summary} — a bug in the pipeline, not in "
-                  f"the file; the report was not written; please report it with {log}", file=sys.stderr)
+            _err(f"Error: {error.file}: internal error: {error.summary} — a bug in the pipeline, not in "
+                 f"the file; the report was not written; please report it with {log}")
     for report_id, source in result.disappeared.items():
         if report_id in result.pruned:
             what = f"removed the outputs of report {report_id} (its Parquet files and review page)"
         else:
             what = f"the outputs of report {report_id} are kept (--prune removes them)"
-        print(f"Warning: {source}: the raw file is gone — {what}", file=sys.stderr)
+        _err(f"Warning: {source}: the raw file is gone — {what}")
     if result.summary:
-        print(result.summary)
-    print(f"{len(result.processed)} processed, {len(result.skipped)} unchanged, "
-          f"{len(result.refused)} refused → {args.out or default_processed_dir()}", file=sys.stderr)
+        _out(result.summary)
+    _err(f"{len(result.processed)} processed, {len(result.skipped)} unchanged, "
+          f"{len(result.refused)} refused → {args.out or default_processed_dir()}")
     return result.status

@@ -98,9 +98,11 @@ def report_id_problem(report_id: str) -> str | None:
         return "it is empty"
     if report_id.startswith("."):
         return "it starts with a dot"
-    for char, name in (("/", "a slash"), ("\\", "a backslash"), ("\0", "a NUL character")):
+    for char, name in (("/", "a slash"), ("\\", "a backslash")):
         if char in report_id:
             return f"it contains {name}"
+    if any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f for c in report_id):
+        return "it contains a control character"      # it would reach terminals and tables
     return None
 
 

@@ -240,3 +240,46 @@ def test_a_task_number_beyond_the_schema_is_a_clear_refusal(elsewhere, raw, tmp_
     assert run(raw, "--out", tmp_path / "out") == 3
     err = capsys.readouterr().err
     assert f"Error: {big}:4: the task number 40000 is over 32,767, the largest the output tables hold" in err
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+HOSTILE = "\x1b[2J\x1b]0;pwned\x07ab\x08\x08\u202e"
+
+
+def test_everything_printed_shows_control_characters_escaped(elsewhere, tmp_path, monkeypatch, capsys):
+    """Issue 9, attack 5, at the one output edge: summary, warnings, refusals, progress."""
+    from pipeline import batch
+    from pipeline.records import Problem
+
+    def fake_run(paths, *, log, **kwargs):
+        log(f"{HOSTILE}: processing again — raw file changed")
+        return batch.RunResult(processed=[HOSTILE], refused=[Problem(f"raw/{HOSTILE}.txt", 3, "bad", "fix")],
+                               warnings=[Problem("raw/x.txt", 0, f"note {HOSTILE}", "fine")],
+                               summary=f"validation: 1 report(s)\n  {HOSTILE}: 3/4 checks passed «{HOSTILE}»")
+
+    monkeypatch.setattr(batch, "run", fake_run)
+    assert run(tmp_path, "--out", tmp_path / "out") == 3
+    captured = capsys.readouterr()
+    for text in (captured.out, captured.err):
+        assert not any(c in text for c in "\x1b\x07\x08\u202e"), repr(text)
+    assert "\\x1b[2J\\x1b]0;pwned\\x07ab\\x08\\x08\\u202e" in captured.out
+    assert captured.out.count("\n") == 2                       # the summary keeps its own lines
+    assert "Error: raw/\\x1b[2J" in captured.err
+
+
+def test_a_file_name_with_control_characters_is_refused_and_shown_escaped(elsewhere, raw, tmp_path, capsys):
+    hostile = raw / "a\x1b[2Jb.txt"
+    hostile.write_bytes(SEED.read_bytes())
+    assert run(raw, "--out", tmp_path / "out") == 3
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert f"Error: {raw}/a\\x1b[2Jb.txt: the file name cannot become a report id " \
+           "(it contains a control character)" in err
+
+
+def test_argparse_echoes_are_escaped_too(capsys):
+    assert main(["run", "--fail-on", "x\x1b[31m"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "x\\x1b[31m" in err
