@@ -6,10 +6,11 @@ validates and writes. Reports flow in chunks so memory stays flat with batch siz
 from __future__ import annotations
 
 import multiprocessing
-import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,6 +28,48 @@ _CHUNK = 100   # reports validated and written together: bounds the parent's mem
 
 class UsageError(Exception):
     """Bad arguments or no input files (exit status 2)."""
+
+
+# --------------------------------------------------------------------------- interrupts
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM, raised by ``on_signal`` (installed by the CLI)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_commit = {"depth": 0, "pending": None}    # signals wait while a chunk's outputs are moved in
+
+
+def on_signal(signum: int, frame) -> None:
+    """Turn SIGINT/SIGTERM into ``Interrupted``, except while outputs are being committed:
+    then the signal waits for the commit to finish, so a chunk's files and its manifest
+    go in together."""
+    if _commit["depth"]:
+        _commit["pending"] = signum
+        return
+    raise Interrupted(signum)
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    _commit["depth"] += 1
+    try:
+        yield
+    finally:
+        _commit["depth"] -= 1
+        if not _commit["depth"] and _commit["pending"] is not None:
+            signum, _commit["pending"] = _commit["pending"], None
+            raise Interrupted(signum)
+
+
+def _ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C reaches the whole process group, but only the parent
+    acts on it (it stops the workers); a worker never prints a KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @dataclass
@@ -185,7 +228,10 @@ def _results(files: Sequence[Path], jobs: int) -> Iterator[list[FileResult]]:
     # explicitly, before the parent imports GX.
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
-    pool = ProcessPoolExecutor(jobs, mp_context=context)
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_interrupts)
+
+    pool = new_pool()
 
     def submit(chunk):
         return [pool.submit(_process_file, f) for f in chunk]
@@ -201,7 +247,7 @@ def _results(files: Sequence[Path], jobs: int) -> Iterator[list[FileResult]]:
                 if not died:
                     break
                 pool.shutdown(cancel_futures=True)
-                pool = ProcessPoolExecutor(jobs, mp_context=context)
+                pool = new_pool()
                 if attempt == "retry":
                     for i, future in zip(died, submit([chunk[i] for i in died])):
                         results[i] = _outcome(future)
@@ -213,6 +259,9 @@ def _results(files: Sequence[Path], jobs: int) -> Iterator[list[FileResult]]:
             yield results
             pending = following
     finally:
+        # Interrupted or not: cancel what has not started and wait for the workers to end
+        # their current file (they ignore SIGINT). Killing them instead can leave the pool's
+        # reader thread waiting forever on half a result (a report's tables are large).
         pool.shutdown(cancel_futures=True)
 
 
@@ -250,7 +299,7 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
     if excluded:
         log(f"left out {excluded} file(s) under --out or the pipeline's own resources")
 
-    with export.lock(out):
+    with export.lock(out), ExitStack() as stack:
         manifest = export.Manifest.load(out)
         if manifest.problem:
             result.warnings.append(Problem(str(out / export.MANIFEST_NAME), 0, manifest.problem,
@@ -293,11 +342,13 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
         if moved:               # the same bytes under another path: record where they are now
             manifest.reports = {**manifest.reports,
                                 **{r: {**manifest.reports[r], "source": s} for r, s in moved.items()}}
-            manifest.save()
+            with _uninterrupted():
+                manifest.save()
         result.disappeared = {r: e["source"] for r, e in manifest.reports.items()
                               if r not in by_id and not _raw_exists(e["source"])}
         if prune and result.disappeared:
-            manifest = export.prune(out, manifest, list(result.disappeared))
+            with _uninterrupted():
+                manifest = export.prune(out, manifest, list(result.disappeared))
             review.remove_pages(out / "review", list(result.disappeared))
             result.pruned = list(result.disappeared)
 
@@ -311,7 +362,7 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
             f"{len(result.skipped)} unchanged, jobs={jobs}")
         verdicts = []        # each chunk's validation, without its tables
         done = 0
-        for chunk_results in _results(todo, jobs):
+        for chunk_results in stack.enter_context(closing(_results(todo, jobs))):
             good: dict[str, dict] = {}
             for r in chunk_results:
                 path = Path(r.path)
@@ -327,10 +378,11 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
             if good:
                 validation = _validate(good, out, expectations)
                 verdicts.append(replace(validation, tables={}))   # keep the verdict, not the data
-                manifest = export.export(
-                    out, _split(validation.tables, good), manifest=manifest,
-                    sources={rid: _source(by_id[rid][0]) for rid in good},   # sha256: the worker's
-                    suites_hash=suites)
+                with _uninterrupted():
+                    manifest = export.export(
+                        out, _split(validation.tables, good), manifest=manifest,
+                        sources={rid: _source(by_id[rid][0]) for rid in good},   # sha256: the worker's
+                        suites_hash=suites)
                 result.processed += list(good)
             log(f"{done}/{len(todo)} reports", done, len(todo))
         if verdicts:

@@ -139,7 +139,34 @@ def _write_internal_log(out: Path, errors: Sequence) -> Path:
     return Path("(the log could not be written)")
 
 
+INTERRUPTED = "Interrupted — outputs from before this run are intact"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; returns the exit status. SIGINT and SIGTERM end the run with one
+    line and status 130 / 143 (workers stopped, temporary folders removed), never a
+    traceback — also while Great Expectations is being imported."""
+    import signal
+
+    from .batch import on_signal
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for s in previous:
+            signal.signal(s, on_signal)
+    except ValueError:               # not the main thread (a notebook's worker thread): leave signals be
+        previous = {}
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as e:   # before the run started, or a second Ctrl-C while stopping
+        _err(INTERRUPTED)
+        return 128 + getattr(e, "signum", signal.SIGINT)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -162,6 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                expectations=args.expectations, log=progress)
         finally:
             progress.close()   # before any message, which would land on the progress line
+    except KeyboardInterrupt as e:
+        from .export import remove_own_tmp
+        remove_own_tmp(Path(args.out) if args.out else default_processed_dir())
+        _err(INTERRUPTED)
+        return 128 + getattr(e, "signum", 2)
     except batch.UsageError as e:
         _err(f"Error: {e}")
         return 2

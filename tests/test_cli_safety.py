@@ -283,3 +283,120 @@ def test_argparse_echoes_are_escaped_too(capsys):
     assert main(["run", "--fail-on", "x\x1b[31m"]) == 2
     err = capsys.readouterr().err
     assert "\x1b" not in err and "x\\x1b[31m" in err
+
+
+# --------------------------------------------------------------------------- interrupts
+
+
+def _start(raw: Path, out: Path, jobs: int):
+    import subprocess
+    import sys
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(raw), "--out", str(out),
+                             "--jobs", str(jobs)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=raw.parent, start_new_session=True)
+
+
+def _wait_for(proc, marker: str) -> list[str]:
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if marker in line:
+            return lines
+    raise AssertionError(f"the run ended before {marker!r}: {''.join(lines)}")
+
+
+def _group(pgid: int) -> list[int]:
+    import subprocess
+    return [int(p) for p in subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True,
+                                           text=True).stdout.split()]
+
+
+def _assert_interrupted_cleanly(proc, lines: list[str], status: int, out: Path) -> None:
+    import time
+
+    from pipeline.export import Manifest
+    stdout, stderr = proc.communicate(timeout=120)
+    stderr = "".join(lines) + stderr
+    assert proc.returncode == status, stderr
+    assert "Traceback" not in stderr + stdout and "KeyboardInterrupt" not in stderr
+    assert stderr.rstrip().splitlines()[-1] == "Interrupted — outputs from before this run are intact"
+    assert stderr.count("Interrupted") == 1
+    deadline = time.monotonic() + 10
+    while _group(proc.pid) and time.monotonic() < deadline:     # forkserver, resource tracker end on EOF
+        time.sleep(0.1)
+    assert _group(proc.pid) == [], "processes of the run are left behind"
+    assert not list(out.glob(".tmp-*"))
+    manifest = Manifest.load(out)
+    assert all(manifest.outputs_match(r) for r in manifest.reports)
+
+
+@pytest.fixture
+def many(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(150):
+        (folder / f"r{i:03d}.txt").write_bytes(SEED.read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize("sig, status, whom", [("SIGINT", 130, "group"), ("SIGTERM", 143, "parent")],
+                         ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_run_says_one_line_and_stops_its_workers(many, tmp_path, sig, status, whom):
+    """Issue 9, attack 4: Ctrl-C (to the whole process group, as a terminal sends it) or
+    SIGTERM (to the run) while workers are busy."""
+    import signal
+    import time
+    out = tmp_path / "out"
+    proc = _start(many, out, jobs=2)
+    lines = _wait_for(proc, "processing 150 report(s)")
+    time.sleep(1.5)
+    if whom == "group":
+        os.killpg(proc.pid, getattr(signal, sig))
+    else:
+        os.kill(proc.pid, getattr(signal, sig))
+    _assert_interrupted_cleanly(proc, lines, status, out)
+
+
+@pytest.mark.parametrize("delay", [0.0, 1.0, 2.5, 4.0])
+def test_ctrl_c_at_any_stage_of_a_small_run_prints_no_traceback(raw, tmp_path, delay):
+    """Jieba's start-up, the Great Expectations import, validation, export, Data Docs."""
+    import signal
+    import time
+    out = tmp_path / "out"
+    proc = _start(raw, out, jobs=1)
+    lines = _wait_for(proc, "processing 1 report(s)")
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    stderr = "".join(lines) + stderr
+    assert "Traceback" not in stderr + stdout
+    if proc.returncode == 130:                     # else it had finished: exit 0
+        assert stderr.rstrip().splitlines()[-1] == "Interrupted — outputs from before this run are intact"
+    else:
+        assert proc.returncode == 0, stderr
+    assert not list(out.glob(".tmp-*"))
+
+
+def test_a_signal_during_the_commit_waits_for_it(elsewhere, raw, tmp_path, monkeypatch, capsys):
+    """SIGINT while the chunk's files are moved in: the files and the manifest go in
+    together, then the run stops."""
+    import signal
+
+    from pipeline.export import Manifest
+    real, calls = os.replace, []
+
+    def replace(src, dst):
+        if not calls:
+            os.kill(os.getpid(), signal.SIGINT)
+        calls.append(dst)
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    out = tmp_path / "out"
+    assert run(raw, "--out", out) == 130
+    assert capsys.readouterr().err.rstrip().splitlines()[-1] == \
+        "Interrupted — outputs from before this run are intact"
+    assert any(str(d).endswith("manifest.json") for d in calls)
+    manifest = Manifest.load(out)
+    assert list(manifest.reports) == [SEED.stem] and manifest.outputs_match(SEED.stem)
+    assert not list(out.glob(".tmp-*"))
