@@ -560,3 +560,65 @@ def test_schema_doc_covers_every_column():
         assert f"## {name}" in doc
         for field in schema(name):
             assert f"| `{field.name}` |" in doc
+
+
+# --------------------------------------------------------------------------- load trusts the manifest (issue 9 #7)
+
+
+def test_load_skips_and_warns_about_files_the_manifest_does_not_list(out, two_reports):
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
+    stray = out / "reports" / "mine.parquet"
+    stray.write_bytes((out / "reports" / "linyi_2021_01-09.parquet").read_bytes())
+    with pytest.warns(UserWarning, match="mine.parquet: not in the manifest"):
+        frames = load(out)
+    assert sorted(frames["reports"]["report_id"]) == ["jinan_2021_01-06", "linyi_2021_01-09"]
+    assert len(frames["reports"]) == 2
+
+
+def test_load_verify_catches_a_byte_edited_file(out, two_reports):
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
+    facts = out / "facts" / "linyi_2021_01-09.parquet"
+    table = pq.read_table(facts)
+    values = table["value"].to_pylist()
+    edited = bytearray(facts.read_bytes())
+    # change one float's bytes in place, the file keeps its size
+    import struct
+    needle = struct.pack("<d", values[0])
+    at = bytes(edited).index(needle)
+    edited[at:at + 8] = struct.pack("<d", values[0] + 1)
+    facts.write_bytes(bytes(edited))
+    with pytest.raises(ex.LoadError, match="sha256 differs"):
+        load(out, verify=True)
+
+
+def test_load_refuses_to_mix_two_runs(out, two_reports, monkeypatch):
+    """A run killed in the replace loop: new facts beside the old tasks and manifest."""
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
+    real_replace, calls = os.replace, []
+
+    def replace(src, dst):
+        if len(calls) == 1:
+            raise OSError("simulated crash")
+        calls.append(dst)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError):
+        export(out, _second_run(two_reports), manifest=Manifest.load(out), suites_hash=SUITES)
+    monkeypatch.setattr(os, "replace", real_replace)
+    with pytest.raises(ex.LoadError, match="linyi_2021_01-09.parquet: .*(size differs|another version of the raw file)"):
+        load(out)
+
+
+@pytest.mark.parametrize("damage", ["[]", '{"reports": {"a": 5}}'])
+def test_load_refuses_a_damaged_manifest(out, two_reports, damage):
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
+    (out / "manifest.json").write_text(damage, encoding="utf-8")
+    with pytest.raises(ex.LoadError, match="manifest.json: the manifest"):
+        load(out)
+
+
+def test_load_reads_what_the_manifest_lists(out, two_reports):
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
+    frames = load(out, verify=True)
+    assert sorted(frames["reports"]["report_id"]) == sorted(two_reports)
