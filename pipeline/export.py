@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["export", "load", "lock", "prune", "Manifest", "LockedError", "LoadError", "pandas_dtype", "pandas_dtypes",
-           "default_processed_dir", "sha256_file", "report_id_problem", "MANIFEST_NAME"]
+           "default_processed_dir", "sha256_file", "report_id_problem", "record_docs_built", "MANIFEST_NAME"]
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -407,7 +407,7 @@ def prune(out_dir: Path | str, manifest: Manifest, report_ids: Iterable[str]) ->
     touched = set()
     for report_id in report_ids:
         _check_report_id(report_id)
-        for table in TABLES:
+        for table in (*TABLES, REVIEW):
             path = _output_path(out_dir, table, report_id)
             try:
                 path.unlink()
@@ -495,15 +495,24 @@ def _unchanged(path: Path, sha256: str, size: int) -> bool:
 
 def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.Table]], *,
            manifest: Manifest, suites_hash: str,
-           sources: Mapping[str, Path | str | tuple[Path | str, str]] | None = None) -> Manifest:
+           sources: Mapping[str, Path | str | tuple[Path | str, str]] | None = None,
+           pages: Mapping[str, str] | None = None,
+           checks: Mapping[str, Mapping] | None = None) -> Manifest:
     """Write each report's tables to ``<out>/<table>/<report_id>.parquet`` and record them.
 
     ``tables_by_report`` maps report id → {"reports": …, "tasks": …, "facts": …} (a missing
     table is written empty). ``suites_hash`` identifies the expectation suites the rows were
     validated with. ``sources`` maps report id → raw path, or → (raw path, sha256 of the raw
     file as the caller will pass it to ``is_current``); defaults: the ``source_file`` and
-    ``sha256`` columns of the reports table. Files whose bytes are already in place are
-    left alone (same inode and mtime).
+    ``sha256`` columns of the reports table. ``pages`` maps report id → its review page
+    (HTML), written to ``<out>/review/<report_id>.html`` with the tables and recorded like
+    them; ``checks`` maps report id → its validation verdict (JSON-able), kept in the
+    manifest so a later run can report it again. Files whose bytes are already in place
+    are left alone (same inode and mtime).
+
+    Order of the moves, so a crash at any point leaves no page beside data it does not
+    describe: review pages about to change are removed, then the Parquet files move in,
+    then the new pages, then the manifest (which alone vouches for all of them).
     The manifest is updated in place, saved last, and returned.
     """
     out_dir = Path(out_dir)
@@ -515,6 +524,8 @@ def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.T
     tmp = _new_tmp(out_dir)
     try:
         staged: list[tuple[Path, Path]] = []
+        staged_pages: list[tuple[Path, Path]] = []
+        stale_pages: list[Path] = []
         entries: dict[str, dict] = {}
         for report_id, tables in tables_by_report.items():
             _check_report_id(report_id)
@@ -530,14 +541,15 @@ def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.T
             outputs = {}
             for name in TABLES:
                 data = parquet_bytes(name, tables.get(name), source_sha256=source_sha)
-                digest = hashlib.sha256(data).hexdigest()
-                final = _output_path(out_dir, name, report_id)
-                if not _unchanged(final, digest, data.size):
-                    part = tmp / f"{name}.{report_id}.parquet"
-                    part.write_bytes(memoryview(data))
-                    staged.append((part, final))
-                outputs[name] = {"path": f"{name}/{report_id}.parquet",
-                                 "sha256": digest, "bytes": data.size}
+                outputs[name] = _stage(out_dir, tmp, name, report_id, data, staged)
+            page_path = _output_path(out_dir, REVIEW, report_id)
+            page = (pages or {}).get(report_id)
+            if page is not None:
+                outputs[REVIEW] = _stage(out_dir, tmp, REVIEW, report_id, page.encode("utf-8"), staged_pages)
+                if staged_pages and staged_pages[-1][1] == page_path and page_path.exists():
+                    stale_pages.append(page_path)
+            elif page_path.exists():
+                stale_pages.append(page_path)          # an old page would describe the old data
             failed = _failed_rows(tables)
             entries[report_id] = {
                 "source": str(source), "sha256": source_sha,
@@ -546,19 +558,50 @@ def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.T
                 "dq_passed": not any(failed.values()), "dq_failed_rows": failed,
                 "outputs": outputs,
             }
+            if checks is not None and report_id in checks:
+                entries[report_id]["checks"] = dict(checks[report_id])
         for name in TABLES:
             (out_dir / name).mkdir(exist_ok=True)
-        if staged:
+        if staged_pages:
+            (out_dir / REVIEW).mkdir(exist_ok=True)
+        if staged or staged_pages:
             _sync_filesystem(tmp)      # every new file is on disk before any of them is moved
-        for part, final in staged:
+        for page_path in stale_pages:
+            page_path.unlink(missing_ok=True)
+        for part, final in staged + staged_pages:
             os.replace(part, final)
-        for folder in {final.parent for _, final in staged}:
+        for folder in {final.parent for _, final in staged + staged_pages} | {p.parent for p in stale_pages}:
             _fsync_dir(folder)
         updated = Manifest(out_dir, {**manifest.reports, **entries})
         updated.save(tmp)
         manifest.reports = updated.reports
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return manifest
+
+
+def _stage(out_dir: Path, tmp: Path, name: str, report_id: str, data: bytes | pa.Buffer,
+           staged: list[tuple[Path, Path]]) -> dict:
+    """Write one output into ``tmp`` unless the same bytes are already in place; its
+    manifest record."""
+    view = memoryview(data)
+    digest = hashlib.sha256(view).hexdigest()
+    final = _output_path(out_dir, name, report_id)
+    if not _unchanged(final, digest, view.nbytes):
+        part = tmp / f"{name}.{report_id}{final.suffix}"
+        part.write_bytes(view)
+        staged.append((part, final))
+    return {"path": _relative_output(name, report_id), "sha256": digest, "bytes": view.nbytes}
+
+
+def record_docs_built(manifest: Manifest, report_ids: Iterable[str]) -> Manifest:
+    """Note in the manifest that the Data Docs of ``report_ids`` are built (the last step
+    of a run): until then a rerun takes them as unfinished and processes them again."""
+    report_ids = [r for r in report_ids if r in manifest.reports]
+    if report_ids:
+        manifest.reports = {**manifest.reports, **{r: {**manifest.reports[r], "docs_built": True}
+                                                   for r in report_ids}}
+        manifest.save()
     return manifest
 
 

@@ -622,3 +622,78 @@ def test_load_reads_what_the_manifest_lists(out, two_reports):
     export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
     frames = load(out, verify=True)
     assert sorted(frames["reports"]["report_id"]) == sorted(two_reports)
+
+
+# --------------------------------------------------------------------------- review pages commit with the data (issue 8)
+
+
+def _pages(inputs: dict) -> dict[str, str]:
+    """A review page per report naming the raw sha256 its data came from."""
+    return {rid: f"<html><body>sha256={t['reports']['sha256'][0].as_py()}</body></html>"
+            for rid, t in inputs.items()}
+
+
+def _pages_match_their_data(out: Path) -> None:
+    for page in (out / "review").glob("*.html"):
+        sha = page.read_text(encoding="utf-8").split("sha256=")[1].split("<")[0]
+        for table in TABLES:
+            data = out / table / f"{page.stem}.parquet"
+            assert data.exists(), f"{page.name} without its {table} data"
+            assert pq.read_metadata(data).metadata[b"source_sha256"] == sha.encode(), \
+                f"{page.name} describes other data than {data.name}"
+
+
+def test_review_pages_are_exported_and_recorded(out, two_reports):
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES, pages=_pages(two_reports))
+    m = Manifest.load(out)
+    for rid in two_reports:
+        entry = m.reports[rid]["outputs"]["review"]
+        page = out / "review" / f"{rid}.html"
+        assert entry["path"] == f"review/{rid}.html"
+        assert entry["sha256"] == hashlib.sha256(page.read_bytes()).hexdigest()
+        assert m.outputs_match(rid)
+    _pages_match_their_data(out)
+    assert sorted(load(out)["reports"]["report_id"]) == sorted(two_reports)    # load ignores pages
+    (out / "review" / "linyi_2021_01-09.html").write_text("edited", encoding="utf-8")
+    assert not Manifest.load(out).outputs_match("linyi_2021_01-09")           # an edited page is stale
+    prune(out, Manifest.load(out), ["jinan_2021_01-06"])
+    assert not (out / "review" / "jinan_2021_01-06.html").exists()
+
+
+@pytest.mark.parametrize("crash_after", range(2 * len(TABLES) + 2 + 1))   # Parquet, pages, manifest
+def test_a_crash_between_pages_and_manifest_leaves_no_page_without_its_data(out, two_reports, monkeypatch,
+                                                                             crash_after):
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES, pages=_pages(two_reports))
+    real_replace, calls = os.replace, []
+
+    def replace(src, dst):
+        if len(calls) == crash_after:
+            raise OSError("simulated crash")
+        calls.append(dst)
+        real_replace(src, dst)
+
+    second = _second_run(two_reports)
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="simulated crash"):
+        export(out, second, manifest=Manifest.load(out), suites_hash=SUITES, pages=_pages(second))
+    monkeypatch.setattr(os, "replace", real_replace)
+    _pages_match_their_data(out)
+    m = Manifest.load(out)
+    assert m.outputs_match("jinan_2021_01-06")
+    assert set(m.reports) == set(two_reports)
+    inputs = {**two_reports, **second}
+    todo = plan(m, inputs)
+    export(out, {r: inputs[r] for r in todo}, manifest=m, suites_hash=SUITES, pages=_pages({r: inputs[r] for r in todo}))
+    _pages_match_their_data(out)
+    assert consistent(out) == dict.fromkeys(inputs, True)
+
+
+def test_checks_are_kept_in_the_manifest(out, two_reports):
+    verdict = {"checks": 30, "passed": 29, "failed": 1, "errors": 1, "warnings": 0,
+               "failures": [["facts", "facts.x", "error", 1, 2, "10%", "context"]]}
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES,
+           checks={"linyi_2021_01-09": verdict})
+    m = Manifest.load(out)
+    assert m.reports["linyi_2021_01-09"]["checks"] == verdict and "checks" not in m.reports["jinan_2021_01-06"]
+    ex.record_docs_built(m, ["linyi_2021_01-09"])
+    assert Manifest.load(out).reports["linyi_2021_01-09"]["docs_built"] is True
