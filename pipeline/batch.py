@@ -286,11 +286,12 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
 
     ``log(line, done=None, total=None)`` receives progress lines, with the count of
     reports done so far where there is one; the CLI draws a bar or prints plain lines.
+    The summary covers every input report: those processed now, and the verdict the
+    manifest recorded for those skipped, so a rerun reports the last failures again.
     Raises UsageError for bad arguments and export.LockedError when another run
     holds ``out``.
     """
-    from . import export, review
-    from .validate import build_docs, exit_failed, suites_hash, summary
+    from . import export
 
     log = log or (lambda line, done=None, total=None: None)
     out = Path(out) if out is not None else export.default_processed_dir()
@@ -304,95 +305,126 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
         if manifest.problem:
             result.warnings.append(Problem(str(out / export.MANIFEST_NAME), 0, manifest.problem,
                                            "every report is processed again and the manifest rebuilt"))
-        suites = suites_hash(expectations)
-        by_id: dict[str, list[Path]] = {}
-        for f in files:
-            by_id.setdefault(f.stem, []).append(f)
-        todo: list[Path] = []
-        shas: dict[str, str] = {}
-        moved: dict[str, str] = {}
-        for report_id, same in by_id.items():
-            if len(same) > 1:
-                for f in same:
-                    others = ", ".join(str(o) for o in same if o != f)
-                    result.refused.append(Problem(
-                        str(f), 0, f"report_id {report_id!r} also comes from {others}",
-                        "rename one of the files: the file stem is the report id"))
-                continue
-            f = same[0]
-            if why := export.report_id_problem(report_id):
-                result.refused.append(Problem(
-                    str(f), 0, f"the file name cannot become a report id ({why})",
-                    "rename the file: its name without .txt or .md names the report and its output files"))
-                continue
-            try:
-                shas[report_id] = export.sha256_file(f)
-            except OSError as e:
-                result.refused.append(Problem(str(f), 0, f"cannot read the file: {e.strerror or e}",
-                                              "check that it exists and that you may read it"))
-                continue
-            reason = "--force" if force else manifest.stale_reason(report_id, shas[report_id], __version__, suites)
-            if reason is None:
-                result.skipped.append(report_id)
-                if manifest.reports[report_id]["source"] != _source(f):
-                    moved[report_id] = _source(f)
-            else:
-                todo.append(f)
-                result.reasons[report_id] = reason
-        if moved:               # the same bytes under another path: record where they are now
-            manifest.reports = {**manifest.reports,
-                                **{r: {**manifest.reports[r], "source": s} for r, s in moved.items()}}
-            with _uninterrupted():
-                manifest.save()
+        todo, sources = _plan(files, manifest, out, force=force, suites=_suites_hash(expectations), result=result)
         result.disappeared = {r: e["source"] for r, e in manifest.reports.items()
-                              if r not in by_id and not _raw_exists(e["source"])}
+                              if r not in sources and not _raw_exists(e["source"])}
         if prune and result.disappeared:
             with _uninterrupted():
                 manifest = export.prune(out, manifest, list(result.disappeared))
-            review.remove_pages(out / "review", list(result.disappeared))
             result.pruned = list(result.disappeared)
 
+        verdicts = []        # each chunk's validation, without its tables
         if not todo:
             log("nothing to do: every input is unchanged since the last run")
-            return result
-
-        for line in _reason_lines(result.reasons):
-            log(line)
-        log(f"processing {len(todo)} report(s) ({_reason_counts(result.reasons)}), "
-            f"{len(result.skipped)} unchanged, jobs={jobs}")
-        verdicts = []        # each chunk's validation, without its tables
-        done = 0
-        for chunk_results in stack.enter_context(closing(_results(todo, jobs))):
-            good: dict[str, dict] = {}
-            for r in chunk_results:
-                path = Path(r.path)
-                if r.internal_error is not None:
-                    last = r.internal_error.strip().splitlines()[-1]
-                    result.internal_errors.append(InternalError(r.path, last, r.internal_error))
-                elif r.refusal is not None:
-                    result.refused.append(replace(r.refusal, file=r.path))   # the path as given
-                else:
-                    result.warnings += [replace(w, file=r.path) for w in r.warnings]
-                    good[path.stem] = r.tables
-            done += len(chunk_results)
-            if good:
-                validation = _validate(good, out, expectations)
-                verdicts.append(replace(validation, tables={}))   # keep the verdict, not the data
+        else:
+            for line in _reason_lines(result.reasons):
+                log(line)
+            log(f"processing {len(todo)} report(s) ({_reason_counts(result.reasons)}), "
+                f"{len(result.skipped)} unchanged, jobs={jobs}")
+            done = 0
+            for chunk_results in stack.enter_context(closing(_results(todo, jobs))):
+                good = _collect(chunk_results, result)
+                done += len(chunk_results)
+                if good:
+                    validation = _validate(good, out, expectations)
+                    verdicts.append(replace(validation, tables={}))   # keep the verdict, not the data
+                    with _uninterrupted():      # the chunk's Parquet files, pages and manifest go in together
+                        manifest = export.export(
+                            out, _split(validation.tables, good), manifest=manifest,
+                            sources={rid: sources[rid] for rid in good},   # sha256: the worker's
+                            suites_hash=_suites_hash(expectations), pages=_review_pages(validation),
+                            checks=_verdict_records(validation))
+                    result.processed += list(good)
+                log(f"{done}/{len(todo)} reports", done, len(todo))
+            if verdicts:
+                log("building Data Docs")
+                _build_docs(verdicts, out, expectations)
                 with _uninterrupted():
-                    manifest = export.export(
-                        out, _split(validation.tables, good), manifest=manifest,
-                        sources={rid: _source(by_id[rid][0]) for rid in good},   # sha256: the worker's
-                        suites_hash=suites)
-                result.processed += list(good)
-            log(f"{done}/{len(todo)} reports", done, len(todo))
-        if verdicts:
-            log("building Data Docs")
-            build_docs(verdicts, out_dir=out, expectations_dir=expectations)
-            verdict = replace(verdicts[-1], failures=tuple(f for v in verdicts for f in v.failures),
-                              checks={k: c for v in verdicts for k, c in v.checks.items()})
-            result.validation_failed = exit_failed(verdict, fail_on)
-            result.summary = summary(verdict)
+                    export.record_docs_built(manifest, result.processed)
+        verdict = _run_verdict(verdicts, manifest, result.skipped, out)
+        if verdict is not None:
+            result.validation_failed = _exit_failed(verdict, fail_on)
+            result.summary = _summary(verdict)
     return result
+
+
+def _plan(files: Sequence[Path], manifest, out: Path, *, force: bool, suites: str,
+          result: RunResult) -> tuple[list[Path], dict[str, str]]:
+    """The files to process (each with why, in ``result.reasons``) and the recorded
+    source of every input report; refusals and skips go into ``result``."""
+    from . import export
+
+    by_id: dict[str, list[Path]] = {}
+    for f in files:
+        by_id.setdefault(f.stem, []).append(f)
+    todo: list[Path] = []
+    sources: dict[str, str] = {}
+    moved: dict[str, str] = {}
+    docs_present = (out / "validation" / "docs" / "index.html").exists()
+    for report_id, same in by_id.items():
+        if len(same) > 1:
+            for f in same:
+                others = ", ".join(str(o) for o in same if o != f)
+                result.refused.append(Problem(
+                    str(f), 0, f"report_id {report_id!r} also comes from {others}",
+                    "rename one of the files: the file stem is the report id"))
+            continue
+        f = same[0]
+        if why := export.report_id_problem(report_id):
+            result.refused.append(Problem(
+                str(f), 0, f"the file name cannot become a report id ({why})",
+                "rename the file: its name without .txt or .md names the report and its output files"))
+            continue
+        try:
+            sha = export.sha256_file(f)     # only to decide what to skip: the recorded hash is ingest's
+        except OSError as e:
+            result.refused.append(Problem(str(f), 0, f"cannot read the file: {e.strerror or e}",
+                                          "check that it exists and that you may read it"))
+            continue
+        sources[report_id] = _source(f)
+        reason = "--force" if force else (manifest.stale_reason(report_id, sha, __version__, suites)
+                                          or _unfinished(manifest.reports[report_id], docs_present))
+        if reason is None:
+            result.skipped.append(report_id)
+            if manifest.reports[report_id]["source"] != sources[report_id]:
+                moved[report_id] = sources[report_id]
+        else:
+            todo.append(f)
+            result.reasons[report_id] = reason
+    if moved:               # the same bytes under another path: record where they are now
+        manifest.reports = {**manifest.reports,
+                            **{r: {**manifest.reports[r], "source": s} for r, s in moved.items()}}
+        with _uninterrupted():
+            manifest.save()
+    return todo, sources
+
+
+def _unfinished(entry: dict, docs_present: bool) -> str | None:
+    """Why a report whose outputs are current must still be processed: a run stopped
+    after its export and before its Data Docs, or Data Docs deleted since."""
+    if not isinstance(entry.get("checks"), dict):
+        return "its check results are not recorded"
+    if not entry.get("docs_built"):
+        return "Data Docs not built (the last run stopped early)"
+    if not docs_present:
+        return "Data Docs missing"
+    return None
+
+
+def _collect(chunk_results: Sequence[FileResult], result: RunResult) -> dict[str, dict]:
+    """Sort a chunk's worker results: refusals and internal errors into ``result``, the
+    tables of the good reports returned by report id."""
+    good: dict[str, dict] = {}
+    for r in chunk_results:
+        if r.internal_error is not None:
+            last = r.internal_error.strip().splitlines()[-1]
+            result.internal_errors.append(InternalError(r.path, last, r.internal_error))
+        elif r.refusal is not None:
+            result.refused.append(replace(r.refusal, file=r.path))   # the path as given
+        else:
+            result.warnings += [replace(w, file=r.path) for w in r.warnings]
+            good[Path(r.path).stem] = r.tables
+    return good
 
 
 def _source(path: Path) -> str:
@@ -429,12 +461,97 @@ def _reason_counts(reasons: dict[str, str]) -> str:
     return ", ".join(f"{n} {why}" for why, n in counts.items())
 
 
+# --------------------------------------------------------------------------- the quality stage
+# Every call into pipeline.validate and pipeline.review is in this section, so the stage
+# can be re-pointed (quality / reporting packages) in one place.
+
+
+def _suites_hash(expectations: Path | str | None) -> str:
+    from .validate import suites_hash
+    return suites_hash(expectations)
+
+
 def _validate(tables_by_report: dict[str, dict], out: Path, expectations: Path | str | None):
     from .validate import validate
 
     batch = {name: pa.concat_tables([t[name] for t in tables_by_report.values()])
              for name in TABLES}
     return validate(batch, out_dir=out, expectations_dir=expectations, docs=False)
+
+
+def _review_pages(validation) -> dict[str, str]:
+    """Each validated report's review page (HTML), for export to write with its data.
+
+    For now validate() still writes the pages into <out>/review/ itself, so they are read
+    back from there; export then records them (same bytes: left in place). To be replaced
+    by reporting.review_pages(validation) once validate no longer writes pages."""
+    pages = {}
+    for report_id in validation.checks:
+        page = Path(validation.review_dir) / f"{report_id}.html"
+        if page.exists():
+            pages[report_id] = page.read_text(encoding="utf-8")
+    return pages
+
+
+def _build_docs(verdicts: list, out: Path, expectations: Path | str | None) -> None:
+    from .validate import build_docs
+    build_docs(verdicts, out_dir=out, expectations_dir=expectations)
+
+
+def _exit_failed(verdict, fail_on: str) -> bool:
+    from .validate import exit_failed
+    return exit_failed(verdict, fail_on)
+
+
+def _summary(verdict) -> str:
+    from .validate import summary
+    return summary(verdict)
+
+
+_FAILURE_FIELDS = ("table", "check", "severity", "task_no", "fact_no", "mention", "context")
+
+
+def _verdict_records(validation) -> dict[str, dict]:
+    """Per report, its verdict as the manifest keeps it (JSON): check counts and failures."""
+    failures: dict[str, list] = {}
+    for f in validation.failures:
+        if f.report_id is not None:
+            failures.setdefault(f.report_id, []).append([getattr(f, k) for k in _FAILURE_FIELDS])
+    return {rid: {"checks": len(validation.severities), "passed": c.passed, "failed": c.failed,
+                  "errors": c.errors, "warnings": c.warnings, "failures": failures.get(rid, [])}
+            for rid, c in validation.checks.items()}
+
+
+def _run_verdict(verdicts: list, manifest, skipped: Sequence[str], out: Path):
+    """One validation over every input report — this run's verdicts, then the recorded
+    ones of the reports skipped as unchanged — for the summary and the exit status;
+    None when there is nothing to report."""
+    from .validate import Failure, ReportChecks, Validation
+
+    failures = [f for v in verdicts for f in v.failures]
+    checks = {k: c for v in verdicts for k, c in v.checks.items()}
+    severities = dict(verdicts[-1].severities) if verdicts else {}
+    n_checks = len(severities)
+    for rid in skipped:
+        record = manifest.reports.get(rid, {}).get("checks")
+        if not isinstance(record, dict):
+            continue
+        checks[rid] = ReportChecks(rid, record["passed"], record["failed"], record["errors"], record["warnings"])
+        for values in record["failures"]:
+            f = Failure(report_id=rid, **dict(zip(_FAILURE_FIELDS, values)))
+            failures.append(f)
+            severities.setdefault(f.check, f.severity)
+        n_checks = max(n_checks, record["checks"])
+    if not checks:
+        return None
+    # A recorded verdict keeps the failed checks' names and the number of checks, not every
+    # name: the summary only counts the rest.
+    severities.update({f"(check {i})": "error" for i in range(n_checks - len(severities))})
+    last = verdicts[-1] if verdicts else None
+    return Validation(tables={}, failures=tuple(failures), checks=checks, severities=severities,
+                      run_name=last.run_name if last else "", result_ids=(),
+                      docs_index=out.resolve() / "validation" / "docs" / "index.html",
+                      review_dir=out.resolve() / "review")
 
 
 def _split(tables: dict, tables_by_report: dict[str, dict]) -> dict[str, dict]:

@@ -393,6 +393,13 @@ def _entry_problem(report_id: object, entry: object) -> str | None:
             return f"output {name!r} is not an object with a sha256"
         if out.get("path") != _relative_output(name, report_id):
             return f"output {name!r} has the path {out.get('path')!r}"
+    checks = entry.get("checks")
+    if checks is not None and not (
+            isinstance(checks, dict)
+            and all(isinstance(checks.get(k), int) for k in ("checks", "passed", "failed", "errors", "warnings"))
+            and isinstance(checks.get("failures"), list)
+            and all(isinstance(f, list) and len(f) == 7 for f in checks["failures"])):
+        return "its 'checks' is not a verdict (counts and a list of failures)"
     return None
 
 

@@ -400,3 +400,84 @@ def test_a_signal_during_the_commit_waits_for_it(elsewhere, raw, tmp_path, monke
     manifest = Manifest.load(out)
     assert list(manifest.reports) == [SEED.stem] and manifest.outputs_match(SEED.stem)
     assert not list(out.glob(".tmp-*"))
+
+
+# --------------------------------------------------------------------------- a run finishes what the last one left (issue 9 #8)
+
+
+def _failing_suites(tmp_path: Path) -> Path:
+    import shutil
+
+    from pipeline.validate import DEFAULT_EXPECTATIONS
+    d = tmp_path / "expectations"
+    shutil.copytree(DEFAULT_EXPECTATIONS, d)
+    suite = json.loads((d / "reports.json").read_text("utf-8"))
+    suite["expectations"].append({"type": "expect_column_values_to_be_null", "kwargs": {"column": "title"},
+                                  "meta": {"check": "test.always_fails", "severity": "error"}})
+    (d / "reports.json").write_text(json.dumps(suite, ensure_ascii=False), "utf-8")
+    return d
+
+
+def test_a_failed_data_docs_build_is_finished_and_its_failures_reported_again(
+        elsewhere, raw, tmp_path, monkeypatch, capsys):
+    """Killed after the manifest (here: the disk fills while Data Docs are built): the
+    rerun does not say 'nothing to do', exit 0 — it builds the docs and reports the
+    failure again; so does every later unchanged rerun."""
+    import pipeline.batch
+    exp = _failing_suites(tmp_path)
+    out = tmp_path / "out"
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(out / "validation" / "docs"))
+
+    with monkeypatch.context() as m:
+        m.setattr(pipeline.batch, "_build_docs", disk_full)
+        assert run(raw, "--out", out, "--expectations", exp) == 2
+    assert (out / "facts" / f"{SEED.stem}.parquet").exists()
+    assert not (out / "validation" / "docs" / "index.html").exists()
+    capsys.readouterr()
+
+    assert run(raw, "--out", out, "--expectations", exp) == 1
+    captured = capsys.readouterr()
+    assert f"{SEED.stem}: processing again — Data Docs not built" in captured.err
+    assert "ERROR   test.always_fails [reports]" in captured.out
+    assert (out / "validation" / "docs" / "index.html").exists()
+
+    assert run(raw, "--out", out, "--expectations", exp) == 1       # nothing to do, same verdict
+    captured = capsys.readouterr()
+    assert "nothing to do" in captured.err
+    assert "ERROR   test.always_fails [reports]" in captured.out
+    assert run(raw, "--out", out, "--expectations", exp, "--fail-on", "never") == 0
+
+
+def test_deleted_data_docs_are_rebuilt(elsewhere, raw, tmp_path, capsys):
+    import shutil
+    out = tmp_path / "out"
+    assert run(raw, "--out", out) == 0
+    shutil.rmtree(out / "validation" / "docs")
+    capsys.readouterr()
+    assert run(raw, "--out", out) == 0
+    captured = capsys.readouterr()
+    assert f"{SEED.stem}: processing again — Data Docs missing" in captured.err
+    assert (out / "validation" / "docs" / "index.html").exists()
+    assert f"{SEED.stem}: " in captured.out and "checks passed" in captured.out
+
+
+def test_an_unchanged_rerun_prints_the_recorded_summary(elsewhere, raw, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(raw, "--out", out) == 0
+    first = capsys.readouterr().out
+    assert run(raw, "--out", out) == 0
+    assert capsys.readouterr().out == first
+
+
+def test_a_killed_review_page_is_rewritten(elsewhere, raw, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(raw, "--out", out) == 0
+    page = out / "review" / f"{SEED.stem}.html"
+    text = page.read_text(encoding="utf-8")
+    page.unlink()
+    capsys.readouterr()
+    assert run(raw, "--out", out) == 0
+    assert f"processing again — output missing: review/{SEED.stem}.html" in capsys.readouterr().err
+    assert page.read_text(encoding="utf-8") == text
