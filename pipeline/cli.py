@@ -233,6 +233,7 @@ def _main(argv: Sequence[str] | None) -> int:
         _err(f"Warning: {source}: the raw file is gone — {what}")
     if result.summary:
         _out(result.summary)
+    bugs = f", {len(result.internal_errors)} internal error(s)" if result.internal_errors else ""
     _err(f"{len(result.processed)} processed, {len(result.skipped)} unchanged, "
-          f"{len(result.refused)} refused → {args.out or default_processed_dir()}")
+         f"{len(result.refused)} refused{bugs} → {args.out or default_processed_dir()}")
     return result.status
