@@ -456,7 +456,7 @@ def _reason_lines(reasons: dict[str, str], limit: int = 20) -> list[str]:
 def _reason_counts(reasons: dict[str, str]) -> str:
     counts: dict[str, int] = {}
     for why in reasons.values():
-        key = why.split(":")[0].split(" (")[0]          # "output missing: facts/x.parquet" → "output missing"
+        key = "new" if why == "new report" else why.split(":")[0].split(" (")[0]   # "output missing: f…" → "output missing"
         counts[key] = counts.get(key, 0) + 1
     return ", ".join(f"{n} {why}" for why, n in counts.items())
 

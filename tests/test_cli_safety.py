@@ -38,7 +38,7 @@ def test_a_damaged_manifest_is_warned_about_and_rebuilt(elsewhere, raw, tmp_path
     err = capsys.readouterr().err
     assert f"Warning: {manifest}: {why}" in err, err
     assert "WARNING:" not in err and "internal error" not in err
-    assert "processing 1 report(s) (1 new report)" in err
+    assert "processing 1 report(s) (1 new)" in err
     assert SEED.stem in json.loads(manifest.read_text(encoding="utf-8"))["reports"]
     capsys.readouterr()
     assert run(raw, "--out", out) == 0               # healed: the next run has nothing to do
