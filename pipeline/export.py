@@ -1,18 +1,25 @@
-"""Export: tables → Parquet under ``<out>/<table>/<report_id>.parquet``, plus the manifest.
+"""Export: tables → Parquet under ``<out>/<table>/<report_id>.parquet``, review pages
+under ``<out>/review/<report_id>.html``, plus the manifest; and ``load`` reading them back.
 
-Safety rests on three rules:
+Safety rests on four rules:
 
-* every Parquet file is written complete into ``<out>/.tmp-<pid>-<token>/`` (never inside
+* every output file is written complete into ``<out>/.tmp-<pid>-<token>/`` (never inside
   a table folder, so readers globbing ``*.parquet`` only ever see finished files), flushed
-  and moved into place with ``os.replace``;
+  and moved into place with ``os.replace``; the folder holds a marker naming its pid, and
+  only such folders of dead runs are ever removed;
 * the manifest is written the same way, last, and records the sha256 of every output
   file, so a run killed between two moves leaves files the manifest does not vouch for:
-  ``Manifest.is_current`` sees the mismatch and the report is simply processed again;
+  ``Manifest.stale_reason`` sees the mismatch and the report is simply processed again
+  (review pages about to change are removed before the Parquet files move in, so no page
+  ever sits beside data it does not describe);
+* a manifest that is not what we write (bad JSON, wrong shape, paths outside their
+  folders) is not trusted: it loads empty, with ``problem`` saying why;
 * one run per ``<out>`` at a time, enforced by ``fcntl.flock`` (released by the kernel
   when a run dies, so a killed run never blocks the next).
 
 Data files carry no run timestamps: the same tables give byte-identical files. When and
-by which version a report was processed lives in the manifest only.
+by which version a report was processed lives in the manifest only. ``load`` reads what
+the manifest lists, checked against it, never whatever lies in the folders.
 """
 from __future__ import annotations
 
