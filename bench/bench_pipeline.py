@@ -8,14 +8,15 @@ every figure is scaled and jittered, verbs swapped for synonyms, status clauses 
 dropped or repeated, and the region in the title renamed; every file is distinct and keeps
 the seed's layout. Each size is timed from process start to exit of one
 `python -m pipeline run CORPUS --out EMPTY_DIR --jobs N` — imports, validation, Data Docs
-and review pages included. Peak RSS comes from <out>/run_stats.json written by the run
-(parent and each worker); without it, from wait4() on the run (largest process in its tree).
+and review pages included. The bench measures memory itself (the pipeline writes no
+statistics): it polls the peak RSS (VmHWM in /proc/<pid>/status) of the run and of every
+process under it while the run lasts, and takes wait4()'s ru_maxrss (the largest process
+of the tree) as the overall peak.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import platform
 import random
@@ -171,25 +172,50 @@ def write_corpus(folder: Path, n: int, *, seed: int = 0, seed_file: Path = SEED)
     return paths
 
 
-def run_pipeline(corpus: Path, out: Path, jobs: int, log: Path) -> dict:
-    """Time one `python -m pipeline run` from process start to exit; its peak RSS."""
+def _descendants(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [d for c in map(int, children) for d in (c, *_descendants(c))]
+
+
+def _peak_rss_kib(pid: int) -> int:
+    """A process's peak resident set so far (VmHWM), 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def run_pipeline(corpus: Path, out: Path, jobs: int, log: Path, *, poll_seconds: float = 0.1) -> dict:
+    """Time one `python -m pipeline run` from process start to exit; its peak RSS,
+    parent and largest worker apart, measured from outside the run."""
     cmd = [sys.executable, "-m", "pipeline", "run", str(corpus), "--out", str(out), "--jobs", str(jobs)]
+    peaks: dict[int, int] = {}
     with open(log, "wb") as sink:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=PROJECT, stdout=sink, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            for p in (proc.pid, *_descendants(proc.pid)):
+                peaks[p] = max(peaks.get(p, 0), _peak_rss_kib(p))
+            time.sleep(poll_seconds)
         elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    stats_file = out / "run_stats.json"
-    if stats_file.exists():
-        stats = json.loads(stats_file.read_text(encoding="utf-8"))
-        parent = stats["parent_max_rss_kib"]
-        worker = max(stats.get("worker_max_rss_kib") or [0])
-        source = "run_stats.json"
-    else:                                       # ru_maxrss of wait4: largest process of the tree
-        parent, worker, source = usage.ru_maxrss, 0, "wait4 (largest process)"
+    parent = max(peaks.get(proc.pid, 0), 0)
+    workers = [kib for p, kib in peaks.items() if p != proc.pid]
+    if not parent:                               # no /proc: wait4 gives the largest process of the tree
+        return {"seconds": elapsed, "status": proc.returncode, "parent_kib": usage.ru_maxrss,
+                "worker_kib": 0, "rss_source": "wait4 (largest process)", "cmd": cmd}
     return {"seconds": elapsed, "status": proc.returncode, "parent_kib": parent,
-            "worker_kib": worker, "rss_source": source, "cmd": cmd}
+            "worker_kib": max(workers, default=0), "tree_kib": usage.ru_maxrss,
+            "rss_source": "/proc", "cmd": cmd}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             results[n] = r
             print(f"{n:>8} {r['seconds']:>8.1f} {n / r['seconds']:>10.1f} "
                   f"{r['parent_kib'] / 1024:>15.0f} {r['worker_kib'] / 1024:>19.0f} {r['status']:>5}"
-                  + ("" if r["rss_source"] == "run_stats.json" else f"  (RSS: {r['rss_source']})"),
+                  + ("" if r["rss_source"] == "/proc" else f"  (RSS: {r['rss_source']})"),
                   flush=True)
             if r["status"] not in (0, 1, 3):
                 tail = (work / f"run-{n}.log").read_text(encoding="utf-8", errors="replace")[-2000:]

@@ -1,18 +1,25 @@
-"""Export: tables → Parquet under ``<out>/<table>/<report_id>.parquet``, plus the manifest.
+"""Export: tables → Parquet under ``<out>/<table>/<report_id>.parquet``, review pages
+under ``<out>/review/<report_id>.html``, plus the manifest; and ``load`` reading them back.
 
-Safety rests on three rules:
+Safety rests on four rules:
 
-* every Parquet file is written complete into ``<out>/.tmp-<pid>-<token>/`` (never inside
+* every output file is written complete into ``<out>/.tmp-<pid>-<token>/`` (never inside
   a table folder, so readers globbing ``*.parquet`` only ever see finished files), flushed
-  and moved into place with ``os.replace``;
+  and moved into place with ``os.replace``; the folder holds a marker naming its pid, and
+  only such folders of dead runs are ever removed;
 * the manifest is written the same way, last, and records the sha256 of every output
   file, so a run killed between two moves leaves files the manifest does not vouch for:
-  ``Manifest.is_current`` sees the mismatch and the report is simply processed again;
+  ``Manifest.stale_reason`` sees the mismatch and the report is simply processed again
+  (review pages about to change are removed before the Parquet files move in, so no page
+  ever sits beside data it does not describe);
+* a manifest that is not what we write (bad JSON, wrong shape, paths outside their
+  folders) is not trusted: it loads empty, with ``problem`` saying why;
 * one run per ``<out>`` at a time, enforced by ``fcntl.flock`` (released by the kernel
   when a run dies, so a killed run never blocks the next).
 
 Data files carry no run timestamps: the same tables give byte-identical files. When and
-by which version a report was processed lives in the manifest only.
+by which version a report was processed lives in the manifest only. ``load`` reads what
+the manifest lists, checked against it, never whatever lies in the folders.
 """
 from __future__ import annotations
 
@@ -22,7 +29,6 @@ import fcntl
 import functools
 import hashlib
 import json
-import logging
 import os
 import secrets
 import shutil
@@ -42,15 +48,15 @@ from .schema import TABLES, schema
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["export", "load", "lock", "prune", "Manifest", "LockedError", "pandas_dtype", "pandas_dtypes",
-           "default_processed_dir", "sha256_file", "MANIFEST_NAME"]
-
-log = logging.getLogger(__name__)
+__all__ = ["export", "load", "lock", "prune", "Manifest", "LockedError", "LoadError", "pandas_dtype", "pandas_dtypes",
+           "default_processed_dir", "sha256_file", "report_id_problem", "record_docs_built", "MANIFEST_NAME"]
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
 LOCK_NAME = ".lock"
 TMP_PREFIX = ".tmp-"
+TMP_MARKER = ".minsheng-tmp"     # inside every temporary folder we make: "minsheng-pipeline <pid>"
+REVIEW = "review"            # <out>/review/<report_id>.html, exported with the report's tables
 
 # Pinned so the bytes do not move with pyarrow's defaults. Parquet dictionary pages are
 # used for the dictionary-typed (categorical) columns only: free text gains little from
@@ -83,14 +89,36 @@ def default_processed_dir() -> Path:
     return PROJECT_DIR / "processed"
 
 
+def _relative_output(table: str, report_id: str) -> str:
+    """An output's path relative to ``<out>``, as the manifest records it."""
+    return f"{REVIEW}/{report_id}.html" if table == REVIEW else f"{table}/{report_id}.parquet"
+
+
 def _output_path(out_dir: Path, table: str, report_id: str) -> Path:
-    return Path(out_dir) / table / f"{report_id}.parquet"
+    return Path(out_dir) / _relative_output(table, report_id)
+
+
+def report_id_problem(report_id: str) -> str | None:
+    """Why ``report_id`` cannot name output files, or None. A report id becomes a file
+    name in every table folder: it must not escape its folder, hide, or be empty."""
+    if not report_id:
+        return "it is empty"
+    if report_id.startswith("."):
+        return "it starts with a dot"
+    for char, name in (("/", "a slash"), ("\\", "a backslash")):
+        if char in report_id:
+            return f"it contains {name}"
+    if any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f for c in report_id):
+        return "it contains a control character"      # it would reach terminals and tables
+    return None
+
+
+def _valid_report_id(report_id: str) -> bool:
+    return report_id_problem(report_id) is None
 
 
 def _check_report_id(report_id: str) -> None:
-    # A report id becomes a file name: it must not escape its table folder or hide.
-    if (not report_id or report_id.startswith(".") or "/" in report_id
-            or "\\" in report_id or "\0" in report_id):
+    if not _valid_report_id(report_id):
         raise ValueError(f"report id {report_id!r} cannot be used as a file name")
 
 
@@ -149,17 +177,41 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _clean_dead_tmp(out_dir: Path) -> None:
-    """Remove temporary folders left by runs that died (their pid is gone)."""
+    """Remove temporary folders left by runs that died: only folders this program made
+    (named ``.tmp-<pid>-…`` *and* holding our marker file naming the same pid) whose
+    pid is gone. Anything else in ``<out>`` is the user's and stays."""
     for tmp in Path(out_dir).glob(f"{TMP_PREFIX}*"):
         pid = tmp.name[len(TMP_PREFIX):].split("-", 1)[0]
-        if tmp.is_dir() and pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+        if (pid.isdigit() and int(pid) != os.getpid() and _tmp_owner(tmp) == int(pid)
+                and not _pid_alive(int(pid))):
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _tmp_owner(tmp: Path) -> int | None:
+    """The pid in a temporary folder's marker file, or None when it is not one of ours."""
+    marker = tmp / TMP_MARKER
+    try:
+        if tmp.is_symlink() or not tmp.is_dir() or marker.is_symlink():
+            return None
+        text = marker.read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text[1]) if len(text) == 2 and text[0] == "minsheng-pipeline" and text[1].isdigit() else None
 
 
 def _new_tmp(out_dir: Path) -> Path:
     tmp = Path(out_dir) / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
     tmp.mkdir()
+    (tmp / TMP_MARKER).write_text(f"minsheng-pipeline {os.getpid()}\n", encoding="ascii")
     return tmp
+
+
+def remove_own_tmp(out_dir: Path | str) -> None:
+    """Remove this process's temporary folders (after an interrupt): the next run would
+    anyway, but an interrupted run should leave nothing behind."""
+    for tmp in Path(out_dir).glob(f"{TMP_PREFIX}{os.getpid()}-*"):
+        if _tmp_owner(tmp) == os.getpid():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- lock
@@ -214,24 +266,43 @@ class Manifest:
         self.out_dir = Path(out_dir)
         self.reports: dict[str, dict] = dict(reports or {})
         self._verified: dict[tuple, str] = {}   # (path, inode, size, mtime_ns) → sha256
+        self.problem: str | None = None          # why the file on disk was not trusted (see load)
 
     @classmethod
     def load(cls, out_dir: Path | str) -> Manifest:
-        """The manifest of ``out_dir``; empty when there is none yet (first run)."""
+        """The manifest of ``out_dir``; empty when there is none yet (first run).
+
+        A manifest that cannot be trusted — not JSON, another format, or the wrong shape
+        (``[]``, an entry that is not an object, an output path outside its table folder) —
+        loads as empty, with ``problem`` saying why: every report is then processed again
+        and the manifest rebuilt, which is always safe."""
         path = Path(out_dir) / MANIFEST_NAME
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return cls(out_dir)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            # Written atomically, so only a hand edit gets here; reprocessing is the safe reply.
-            log.warning("%s is unreadable (%s); every report will be processed again", path, e)
-            return cls(out_dir)
+            return cls._untrusted(out_dir, f"the manifest is not valid JSON ({e})")
+        except OSError as e:
+            return cls._untrusted(out_dir, f"the manifest cannot be read ({e.strerror or e})")
+        if not isinstance(data, dict):
+            return cls._untrusted(out_dir, f"the manifest holds a JSON {type(data).__name__}, not an object")
         if data.get("format") != MANIFEST_FORMAT:
-            log.warning("%s has format %r, not %r; every report will be processed again",
-                        path, data.get("format"), MANIFEST_FORMAT)
-            return cls(out_dir)
-        return cls(out_dir, data.get("reports", {}))
+            return cls._untrusted(out_dir, f"the manifest has format {data.get('format')!r}, not {MANIFEST_FORMAT}")
+        reports = data.get("reports", {})
+        if not isinstance(reports, dict):
+            return cls._untrusted(out_dir, "the manifest's \"reports\" is not an object")
+        for report_id, entry in reports.items():
+            wrong = _entry_problem(report_id, entry)
+            if wrong:
+                return cls._untrusted(out_dir, f"the manifest's entry for {report_id!r} is damaged: {wrong}")
+        return cls(out_dir, reports)
+
+    @classmethod
+    def _untrusted(cls, out_dir: Path | str, why: str) -> Manifest:
+        manifest = cls(out_dir)
+        manifest.problem = why
+        return manifest
 
     def to_json(self) -> str:
         """Valid JSON with one line per report: readable, diffable, and fast to write
@@ -265,41 +336,78 @@ class Manifest:
 
     def outputs_match(self, report_id: str) -> bool:
         """True when every output file of the report exists with the recorded sha256."""
+        return self._outputs_problem(report_id) is None
+
+    def _outputs_problem(self, report_id: str) -> str | None:
         entry = self.reports.get(report_id)
-        if not entry or set(entry.get("outputs", {})) != set(TABLES):
-            return False
+        if not entry or not set(TABLES) <= set(entry.get("outputs", {})):
+            return "no outputs recorded"
         for out in entry["outputs"].values():
             path = self.out_dir / out["path"]
             try:
                 st = path.stat()
             except FileNotFoundError:
-                return False
+                return f"output missing: {out['path']}"
             if st.st_size != out.get("bytes", st.st_size):
-                return False
+                return f"output altered: {out['path']}"
             key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
             if key not in self._verified:
                 self._verified[key] = sha256_file(path)
             if self._verified[key] != out["sha256"]:
-                return False
-        return True
+                return f"output altered: {out['path']}"
+        return None
+
+    def stale_reason(self, report_id: str, sha256: str, version: str, suites_hash: str) -> str | None:
+        """Why the report must be processed again, in a few plain words; None when it can
+        be skipped (same raw bytes, pipeline version and rules, outputs all unchanged)."""
+        entry = self.reports.get(report_id)
+        if entry is None:
+            return "new report"
+        if entry.get("sha256") != sha256:
+            return "raw file changed"
+        if entry.get("pipeline_version") != version:
+            return f"pipeline version changed ({entry.get('pipeline_version')} → {version})"
+        if entry.get("suites_hash") != suites_hash:
+            return "rules changed (expectation suites or vocabulary files)"
+        return self._outputs_problem(report_id)
 
     def is_current(self, report_id: str, sha256: str, version: str, suites_hash: str) -> bool:
         """Whether the report can be skipped: same raw bytes, pipeline version and suites,
         and its outputs are all present and unchanged since they were recorded."""
-        entry = self.reports.get(report_id)
-        return (entry is not None
-                and entry.get("sha256") == sha256
-                and entry.get("pipeline_version") == version
-                and entry.get("suites_hash") == suites_hash
-                and self.outputs_match(report_id))
-
-    def missing(self, current_report_ids: Iterable[str]) -> list[str]:
-        """Reports in the manifest whose raw file is no longer among the inputs."""
-        return sorted(set(self.reports) - set(current_report_ids))
+        return self.stale_reason(report_id, sha256, version, suites_hash) is None
 
     def failed(self) -> list[str]:
         """Reports whose last export had rows failing a data-quality check."""
         return sorted(r for r, e in self.reports.items() if not e.get("dq_passed", False))
+
+
+def _entry_problem(report_id: object, entry: object) -> str | None:
+    """What is wrong with one manifest entry's shape, or None. Output paths must be the
+    report's own files: a tampered manifest never makes a run read or delete elsewhere."""
+    if not isinstance(report_id, str) or not _valid_report_id(report_id):
+        return "not a usable report id"
+    if not isinstance(entry, dict):
+        return f"the entry is a {type(entry).__name__}, not an object"
+    for key in ("source", "sha256"):
+        if not isinstance(entry.get(key), str):
+            return f"{key!r} is missing or not a string"
+    outputs = entry.get("outputs")
+    if not isinstance(outputs, dict):
+        return "'outputs' is missing or not an object"
+    for name, out in outputs.items():
+        if not isinstance(out, dict) or not isinstance(out.get("sha256"), str) \
+                or not isinstance(out.get("bytes", 0), int):
+            return f"output {name!r} is not an object with a sha256"
+        if out.get("path") != _relative_output(name, report_id):
+            return f"output {name!r} has the path {out.get('path')!r}"
+    checks = entry.get("checks")
+    if checks is not None and not (
+            isinstance(checks, dict)
+            and all(isinstance(checks.get(k), int) for k in ("checks", "passed", "failed", "errors", "warnings"))
+            and isinstance(checks.get("failures"), list)
+            and all(isinstance(f, list) and len(f) == 7 for f in checks["failures"])):
+        return "its 'checks' is not a verdict (counts and a list of failures)"
+    return None
 
 
 def prune(out_dir: Path | str, manifest: Manifest, report_ids: Iterable[str]) -> Manifest:
@@ -313,7 +421,7 @@ def prune(out_dir: Path | str, manifest: Manifest, report_ids: Iterable[str]) ->
     touched = set()
     for report_id in report_ids:
         _check_report_id(report_id)
-        for table in TABLES:
+        for table in (*TABLES, REVIEW):
             path = _output_path(out_dir, table, report_id)
             try:
                 path.unlink()
@@ -401,15 +509,25 @@ def _unchanged(path: Path, sha256: str, size: int) -> bool:
 
 def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.Table]], *,
            manifest: Manifest, suites_hash: str | Mapping[str, str],
-           sources: Mapping[str, Path | str | tuple[Path | str, str]] | None = None) -> Manifest:
+           sources: Mapping[str, Path | str | tuple[Path | str, str]] | None = None,
+           pages: Mapping[str, str] | None = None,
+           checks: Mapping[str, Mapping] | None = None) -> Manifest:
     """Write each report's tables to ``<out>/<table>/<report_id>.parquet`` and record them.
 
     ``tables_by_report`` maps report id → {"reports": …, "tasks": …, "facts": …} (a missing
     table is written empty). ``suites_hash`` identifies the rules (suites and vocabulary)
-    the rows were made and validated with: one for all, or one per report id. ``sources`` maps report id → raw path, or → (raw path, sha256 of the raw
+    the rows were made and validated with: one for all, or one per report id. ``sources``
+    maps report id → raw path, or → (raw path, sha256 of the raw
     file as the caller will pass it to ``is_current``); defaults: the ``source_file`` and
-    ``sha256`` columns of the reports table. Files whose bytes are already in place are
-    left alone (same inode and mtime).
+    ``sha256`` columns of the reports table. ``pages`` maps report id → its review page
+    (HTML), written to ``<out>/review/<report_id>.html`` with the tables and recorded like
+    them; ``checks`` maps report id → its validation verdict (JSON-able), kept in the
+    manifest so a later run can report it again. Files whose bytes are already in place
+    are left alone (same inode and mtime).
+
+    Order of the moves, so a crash at any point leaves no page beside data it does not
+    describe: review pages about to change are removed, then the Parquet files move in,
+    then the new pages, then the manifest (which alone vouches for all of them).
     The manifest is updated in place, saved last, and returned.
     """
     out_dir = Path(out_dir)
@@ -421,6 +539,8 @@ def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.T
     tmp = _new_tmp(out_dir)
     try:
         staged: list[tuple[Path, Path]] = []
+        staged_pages: list[tuple[Path, Path]] = []
+        stale_pages: list[Path] = []
         entries: dict[str, dict] = {}
         for report_id, tables in tables_by_report.items():
             _check_report_id(report_id)
@@ -436,14 +556,15 @@ def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.T
             outputs = {}
             for name in TABLES:
                 data = parquet_bytes(name, tables.get(name), source_sha256=source_sha)
-                digest = hashlib.sha256(data).hexdigest()
-                final = _output_path(out_dir, name, report_id)
-                if not _unchanged(final, digest, data.size):
-                    part = tmp / f"{name}.{report_id}.parquet"
-                    part.write_bytes(memoryview(data))
-                    staged.append((part, final))
-                outputs[name] = {"path": f"{name}/{report_id}.parquet",
-                                 "sha256": digest, "bytes": data.size}
+                outputs[name] = _stage(out_dir, tmp, name, report_id, data, staged)
+            page_path = _output_path(out_dir, REVIEW, report_id)
+            page = (pages or {}).get(report_id)
+            if page is not None:
+                outputs[REVIEW] = _stage(out_dir, tmp, REVIEW, report_id, page.encode("utf-8"), staged_pages)
+                if staged_pages and staged_pages[-1][1] == page_path and page_path.exists():
+                    stale_pages.append(page_path)
+            elif page_path.exists():
+                stale_pages.append(page_path)          # an old page would describe the old data
             failed = _failed_rows(tables)
             entries[report_id] = {
                 "source": str(source), "sha256": source_sha,
@@ -453,19 +574,50 @@ def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.T
                 "dq_passed": not any(failed.values()), "dq_failed_rows": failed,
                 "outputs": outputs,
             }
+            if checks is not None and report_id in checks:
+                entries[report_id]["checks"] = dict(checks[report_id])
         for name in TABLES:
             (out_dir / name).mkdir(exist_ok=True)
-        if staged:
+        if staged_pages:
+            (out_dir / REVIEW).mkdir(exist_ok=True)
+        if staged or staged_pages:
             _sync_filesystem(tmp)      # every new file is on disk before any of them is moved
-        for part, final in staged:
+        for page_path in stale_pages:
+            page_path.unlink(missing_ok=True)
+        for part, final in staged + staged_pages:
             os.replace(part, final)
-        for folder in {final.parent for _, final in staged}:
+        for folder in {final.parent for _, final in staged + staged_pages} | {p.parent for p in stale_pages}:
             _fsync_dir(folder)
         updated = Manifest(out_dir, {**manifest.reports, **entries})
         updated.save(tmp)
         manifest.reports = updated.reports
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return manifest
+
+
+def _stage(out_dir: Path, tmp: Path, name: str, report_id: str, data: bytes | pa.Buffer,
+           staged: list[tuple[Path, Path]]) -> dict:
+    """Write one output into ``tmp`` unless the same bytes are already in place; its
+    manifest record."""
+    view = memoryview(data)
+    digest = hashlib.sha256(view).hexdigest()
+    final = _output_path(out_dir, name, report_id)
+    if not _unchanged(final, digest, view.nbytes):
+        part = tmp / f"{name}.{report_id}{final.suffix}"
+        part.write_bytes(view)
+        staged.append((part, final))
+    return {"path": _relative_output(name, report_id), "sha256": digest, "bytes": view.nbytes}
+
+
+def record_docs_built(manifest: Manifest, report_ids: Iterable[str]) -> Manifest:
+    """Note in the manifest that the Data Docs of ``report_ids`` are built (the last step
+    of a run): until then a rerun takes them as unfinished and processes them again."""
+    report_ids = [r for r in report_ids if r in manifest.reports]
+    if report_ids:
+        manifest.reports = {**manifest.reports, **{r: {**manifest.reports[r], "docs_built": True}
+                                                   for r in report_ids}}
+        manifest.save()
     return manifest
 
 
@@ -500,14 +652,53 @@ _SORT_KEYS = {"reports": ["report_id"], "tasks": ["report_id", "task_no"],
               "facts": ["report_id", "fact_no"]}
 
 
-def _read_table(folder: Path, table: str) -> pa.Table:
+class LoadError(ValueError):
+    """The folder's files and its manifest disagree (a damaged manifest, an interrupted
+    run, an edited file): load refuses rather than mix two runs or return altered rows."""
+
+
+def _read_table(files: list[Path], table: str) -> pa.Table:
     import pyarrow.dataset as ds
 
     target = schema(table)
-    files = sorted(str(p) for p in folder.glob("*.parquet")) if folder.is_dir() else []
     if not files:
         return target.empty_table()
-    return ds.dataset(files, schema=target, format="parquet").to_table()
+    return ds.dataset([str(f) for f in files], schema=target, format="parquet").to_table()
+
+
+def _listed_files(base: Path, manifest: Manifest, *, verify: bool) -> dict[str, list[Path]]:
+    """Per table, the files the manifest lists, each checked against it: present, of the
+    recorded size, written from the raw file the manifest names (``source_sha256`` in its
+    metadata) and, with ``verify``, of the recorded sha256."""
+    files: dict[str, list[Path]] = {name: [] for name in TABLES}
+    again = "run the pipeline again on this folder to finish or redo the report"
+    for report_id in sorted(manifest.reports):
+        entry = manifest.reports[report_id]
+        for name in TABLES:
+            out = entry["outputs"].get(name)
+            if out is None:
+                raise LoadError(f"{base / MANIFEST_NAME}: report {report_id} has no {name} file recorded — {again}")
+            path = base / out["path"]
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                raise LoadError(f"{path}: listed in the manifest but missing — {again}") from None
+            if size != out.get("bytes", size):
+                raise LoadError(f"{path}: not the file the manifest recorded (size differs) — {again}")
+            if verify and sha256_file(path) != out["sha256"]:
+                raise LoadError(f"{path}: not the file the manifest recorded (sha256 differs) — {again}")
+            written_from = (pq.read_metadata(path).metadata or {}).get(b"source_sha256", b"").decode()
+            if written_from != entry["sha256"]:
+                raise LoadError(f"{path}: written from another version of the raw file than the manifest "
+                                f"records (an interrupted run?) — {again}")
+            files[name].append(path)
+    return files
+
+
+def _unknown_files(base: Path, listed: dict[str, list[Path]]) -> list[Path]:
+    known = {p for paths in listed.values() for p in paths}
+    return [p for name in TABLES if (base / name).is_dir()
+            for p in sorted((base / name).glob("*.parquet")) if p not in known]
 
 
 def _to_pandas(arrow: pa.Table, table: str) -> pd.DataFrame:
@@ -526,14 +717,30 @@ def _to_pandas(arrow: pa.Table, table: str) -> pd.DataFrame:
     return df.sort_values(_SORT_KEYS[table], kind="stable", ignore_index=True)
 
 
-def load(processed_dir: Path | str | None = None) -> dict[str, pd.DataFrame]:
+def load(processed_dir: Path | str | None = None, *, verify: bool = False) -> dict[str, pd.DataFrame]:
     """The ``reports``, ``tasks`` and ``facts`` tables of a processed folder as DataFrames.
+
+    Reads exactly the files the folder's manifest lists, each checked against it (present,
+    recorded size, written from the recorded raw file); ``verify=True`` also checks every
+    file's sha256 (reads each file once more). Files the manifest does not list are skipped
+    with a warning. When the files and the manifest disagree — a damaged manifest, a run
+    killed while replacing files, an edited file — it raises :class:`LoadError` rather
+    than mix two runs; rerunning the pipeline on the folder repairs it.
 
     Dtypes follow the Arrow schema (see docs/schema.md): categorical strings are
     ``category``; integers keep their width (``int16`` …), nullable ones are pandas'
     ``Int8``/``Int16``/``Int32``; text is ``str``; ``lead_units`` and ``dq_failures`` hold
-    Python lists. Rows are sorted by report then task / fact number. A table with no
-    files yet comes back empty with the same columns and dtypes.
+    Python lists. Rows are sorted by report then task / fact number. A folder with no
+    reports yet gives empty tables with the same columns and dtypes.
     """
+    import warnings
+
     base = Path(processed_dir) if processed_dir is not None else default_processed_dir()
-    return {name: _to_pandas(_read_table(base / name, name), name) for name in TABLES}
+    manifest = Manifest.load(base)
+    if manifest.problem:
+        raise LoadError(f"{base / MANIFEST_NAME}: {manifest.problem} — run the pipeline again on this "
+                        "folder to rebuild it")
+    listed = _listed_files(base, manifest, verify=verify)
+    for path in _unknown_files(base, listed):
+        warnings.warn(f"{path}: not in the manifest, so not a pipeline output — skipped", stacklevel=2)
+    return {name: _to_pandas(_read_table(listed[name], name), name) for name in TABLES}

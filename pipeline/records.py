@@ -18,7 +18,8 @@ class Problem:
     hint: str          # what to do about it
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message} — {self.hint}"
+        where = f"{self.file}:{self.line}" if self.line else self.file   # no line for a whole file
+        return f"{where}: {self.message} — {self.hint}"
 
 
 @dataclass(frozen=True, slots=True)

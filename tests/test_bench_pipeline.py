@@ -70,3 +70,25 @@ def test_generation_is_reproducible(bench):
     seed = bench.SEED.read_text(encoding="utf-8")
     assert bench.generate(seed, 7) == bench.generate(seed, 7)
     assert bench.generate(seed, 7) != bench.generate(seed, 7, seed=1)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_the_bench_measures_memory_from_outside_the_run(bench):
+    """No statistics file from the pipeline: the bench reads VmHWM of the process tree."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; x = bytearray(64 << 20); time.sleep(5)"])
+    try:
+        deadline = time.monotonic() + 10
+        while bench._peak_rss_kib(child.pid) < 64 << 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert bench._peak_rss_kib(child.pid) >= 64 << 10
+        assert child.pid in bench._descendants(os.getpid())
+    finally:
+        child.kill()
+        child.wait()
+    assert bench._peak_rss_kib(child.pid) == 0
+    assert "run_stats" not in BENCH.read_text(encoding="utf-8")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import io
 import re
@@ -15,7 +16,7 @@ import pytest
 from pipeline.cli import main
 
 SEED = Path(__file__).resolve().parent.parent / "raw" / "linyi_2021_01-09.txt"
-ERROR_LINE = re.compile(r"^Error: .+:\d+: .+ — .+$")
+ERROR_LINE = re.compile(r"^Error: .+: .+ — .+$")
 
 
 def run(*args: str) -> int:
@@ -33,6 +34,8 @@ def test_seed_run_writes_all_tables_and_passes(elsewhere, raw, tmp_path, capsys)
     assert hashlib.sha256((raw / SEED.name).read_bytes()).hexdigest() == before
     assert sorted(p.name for p in raw.iterdir()) == [SEED.name]
     assert "Error:" not in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".lock", "facts", "manifest.json", "reports", "review", "tasks", "validation"]   # no run_stats.json
 
 
 def test_rerun_with_nothing_new_says_so(elsewhere, raw, tmp_path, capsys):
@@ -63,7 +66,7 @@ def test_usage_errors_exit_2(elsewhere, tmp_path, capsys, args, message):
 def test_help_documents_exit_statuses(capsys):
     assert main(["run", "--help"]) == 0
     text = capsys.readouterr().out
-    for status in "01234":
+    for status in "012345":
         assert re.search(rf"^\s+{status}\s+\S", text, re.M)
 
 
@@ -76,7 +79,10 @@ def test_bad_report_is_refused_and_the_others_still_run(elsewhere, raw, tmp_path
     refused = [line for line in err.splitlines() if line.startswith("Error:")]
     assert len(refused) == 2
     assert all(ERROR_LINE.match(line) for line in refused), refused
-    assert any("broken.txt" in line for line in refused)
+    # the path as given; a line number only where there is one (a whole-file problem has none)
+    assert any(line.startswith(f"Error: {raw / 'broken.txt'}: ") for line in refused), refused
+    assert any(line.startswith(f"Error: {raw / 'empty.md'}: the file is empty") for line in refused), refused
+    assert ":0:" not in err
     assert (out / "facts" / f"{SEED.stem}.parquet").is_file()
     assert not (out / "facts" / "broken.parquet").exists()
     assert "Traceback" not in err
@@ -163,12 +169,48 @@ def test_prune_removes_every_output_of_a_vanished_report(elsewhere, raw, tmp_pat
     out = tmp_path / "out"
     assert run(raw, "--out", out) == 0
     second.unlink()
+    capsys.readouterr()
     assert run(raw, "--out", out) == 0
     assert (out / "facts" / "linyi_copy.parquet").exists()        # kept without --prune
-    assert "no longer among the inputs" in capsys.readouterr().err
+    assert f"Warning: {second}: the raw file is gone — the outputs of report linyi_copy are kept" \
+        in capsys.readouterr().err
     assert run(raw, "--out", out, "--prune") == 0
+    assert f"Warning: {second}: the raw file is gone — removed the outputs of report linyi_copy" \
+        in capsys.readouterr().err
     left = [p.relative_to(out) for p in out.rglob("linyi_copy*")]
     assert left == [], left
+    assert (out / "facts" / f"{SEED.stem}.parquet").exists()
+
+
+def test_prune_keeps_reports_whose_raw_file_exists_but_was_not_named(elsewhere, raw, tmp_path, capsys):
+    """Issue 9, attack 2: run a and b into one --out, then `run a --prune`: b stays."""
+    b = tmp_path / "b.txt"
+    b.write_bytes(SEED.read_bytes())
+    out = tmp_path / "out"
+    assert run(raw, b, "--out", out) == 0
+    capsys.readouterr()
+    assert run(raw, "--out", out, "--prune") == 0
+    err = capsys.readouterr().err
+    assert "Warning" not in err and "removed" not in err
+    for table in ("reports", "tasks", "facts"):
+        assert (out / table / "b.parquet").exists()
+    assert (out / "review" / "b.html").exists()
+    assert "b" in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["reports"]
+
+
+def test_prune_follows_the_recorded_path_from_another_working_directory(raw, tmp_path, monkeypatch, capsys):
+    """A relative path given in one working directory is recorded absolute: a later run
+    from elsewhere does not take the report for vanished."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    assert run(Path("raw"), "--out", out) == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "x.txt").write_bytes(SEED.read_bytes())
+    monkeypatch.chdir(other)
+    capsys.readouterr()
+    assert run("x.txt", "--out", out, "--prune") == 0
+    assert "gone" not in capsys.readouterr().err
     assert (out / "facts" / f"{SEED.stem}.parquet").exists()
 
 

@@ -292,12 +292,10 @@ def test_manifest_records_sources_and_dq_status(out, two_reports):
         assert out_entry["sha256"] == hashlib.sha256((out / out_entry["path"]).read_bytes()).hexdigest()
 
 
-def test_missing_inputs_are_reported_and_pruned_only_on_request(out, two_reports):
+def test_prune_removes_exactly_the_reports_it_is_given(out, two_reports):
     export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
     m = Manifest.load(out)
-    gone = m.missing(["linyi_2021_01-09"])
-    assert gone == ["jinan_2021_01-06"]
-    assert (out / "facts" / "jinan_2021_01-06.parquet").exists()     # outputs stay without --prune
+    gone = ["jinan_2021_01-06"]
     prune(out, m, gone)
     assert not any((out / t / "jinan_2021_01-06.parquet").exists() for t in TABLES)
     assert list(Manifest.load(out).reports) == ["linyi_2021_01-09"]
@@ -388,10 +386,35 @@ def test_sigkill_mid_run_leaves_previous_outputs_intact(out, two_reports):
     assert not list(out.glob(".tmp-*"))
 
 
+def _dead_pid() -> int:
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
+
+
+def test_only_temporary_folders_we_made_are_removed(out):
+    """Issue 9, attack 12: a folder named like ours, without our marker, is the user's."""
+    out.mkdir(parents=True)
+    pid = _dead_pid()
+    theirs = out / f".tmp-{pid}-mine"
+    (theirs / "sub").mkdir(parents=True)
+    (theirs / "sub" / "precious.txt").write_text("keep me", encoding="utf-8")
+    forged = out / f".tmp-{pid}-forged"            # a marker naming another pid
+    forged.mkdir()
+    (forged / ex.TMP_MARKER).write_text(f"minsheng-pipeline {pid + 1}\n", encoding="ascii")
+    ours = out / f".tmp-{pid}-abcd"
+    ours.mkdir()
+    (ours / ex.TMP_MARKER).write_text(f"minsheng-pipeline {pid}\n", encoding="ascii")
+    (ours / "facts.x.parquet").write_bytes(b"partial")
+    ex._clean_dead_tmp(out)
+    assert (theirs / "sub" / "precious.txt").exists() and forged.exists()
+    assert not ours.exists()
+
+
 def test_live_runs_tmp_folders_are_kept(out):
     out.mkdir(parents=True)
     live = out / f".tmp-{os.getppid()}-abcd"       # our parent (pytest's launcher) is alive
     live.mkdir()
+    (live / ex.TMP_MARKER).write_text(f"minsheng-pipeline {os.getppid()}\n", encoding="ascii")
     ex._clean_dead_tmp(out)
     assert live.exists()
 
@@ -536,3 +559,140 @@ def test_schema_doc_covers_every_column():
         assert f"## {name}" in doc
         for field in schema(name):
             assert f"| `{field.name}` |" in doc
+
+
+# --------------------------------------------------------------------------- load trusts the manifest (issue 9 #7)
+
+
+def test_load_skips_and_warns_about_files_the_manifest_does_not_list(out, two_reports):
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
+    stray = out / "reports" / "mine.parquet"
+    stray.write_bytes((out / "reports" / "linyi_2021_01-09.parquet").read_bytes())
+    with pytest.warns(UserWarning, match="mine.parquet: not in the manifest"):
+        frames = load(out)
+    assert sorted(frames["reports"]["report_id"]) == ["jinan_2021_01-06", "linyi_2021_01-09"]
+    assert len(frames["reports"]) == 2
+
+
+def test_load_verify_catches_a_byte_edited_file(out, two_reports):
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
+    facts = out / "facts" / "linyi_2021_01-09.parquet"
+    table = pq.read_table(facts)
+    values = table["value"].to_pylist()
+    edited = bytearray(facts.read_bytes())
+    # change one float's bytes in place, the file keeps its size
+    import struct
+    needle = struct.pack("<d", values[0])
+    at = bytes(edited).index(needle)
+    edited[at:at + 8] = struct.pack("<d", values[0] + 1)
+    facts.write_bytes(bytes(edited))
+    with pytest.raises(ex.LoadError, match="sha256 differs"):
+        load(out, verify=True)
+
+
+def test_load_refuses_to_mix_two_runs(out, two_reports, monkeypatch):
+    """A run killed in the replace loop: new facts beside the old tasks and manifest."""
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
+    real_replace, calls = os.replace, []
+
+    def replace(src, dst):
+        if len(calls) == 1:
+            raise OSError("simulated crash")
+        calls.append(dst)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError):
+        export(out, _second_run(two_reports), manifest=Manifest.load(out), suites_hash=SUITES)
+    monkeypatch.setattr(os, "replace", real_replace)
+    with pytest.raises(ex.LoadError, match="linyi_2021_01-09.parquet: .*(size differs|another version of the raw file)"):
+        load(out)
+
+
+@pytest.mark.parametrize("damage", ["[]", '{"reports": {"a": 5}}'])
+def test_load_refuses_a_damaged_manifest(out, two_reports, damage):
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
+    (out / "manifest.json").write_text(damage, encoding="utf-8")
+    with pytest.raises(ex.LoadError, match="manifest.json: the manifest"):
+        load(out)
+
+
+def test_load_reads_what_the_manifest_lists(out, two_reports):
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
+    frames = load(out, verify=True)
+    assert sorted(frames["reports"]["report_id"]) == sorted(two_reports)
+
+
+# --------------------------------------------------------------------------- review pages commit with the data (issue 8)
+
+
+def _pages(inputs: dict) -> dict[str, str]:
+    """A review page per report naming the raw sha256 its data came from."""
+    return {rid: f"<html><body>sha256={t['reports']['sha256'][0].as_py()}</body></html>"
+            for rid, t in inputs.items()}
+
+
+def _pages_match_their_data(out: Path) -> None:
+    for page in (out / "review").glob("*.html"):
+        sha = page.read_text(encoding="utf-8").split("sha256=")[1].split("<")[0]
+        for table in TABLES:
+            data = out / table / f"{page.stem}.parquet"
+            assert data.exists(), f"{page.name} without its {table} data"
+            assert pq.read_metadata(data).metadata[b"source_sha256"] == sha.encode(), \
+                f"{page.name} describes other data than {data.name}"
+
+
+def test_review_pages_are_exported_and_recorded(out, two_reports):
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES, pages=_pages(two_reports))
+    m = Manifest.load(out)
+    for rid in two_reports:
+        entry = m.reports[rid]["outputs"]["review"]
+        page = out / "review" / f"{rid}.html"
+        assert entry["path"] == f"review/{rid}.html"
+        assert entry["sha256"] == hashlib.sha256(page.read_bytes()).hexdigest()
+        assert m.outputs_match(rid)
+    _pages_match_their_data(out)
+    assert sorted(load(out)["reports"]["report_id"]) == sorted(two_reports)    # load ignores pages
+    (out / "review" / "linyi_2021_01-09.html").write_text("edited", encoding="utf-8")
+    assert not Manifest.load(out).outputs_match("linyi_2021_01-09")           # an edited page is stale
+    prune(out, Manifest.load(out), ["jinan_2021_01-06"])
+    assert not (out / "review" / "jinan_2021_01-06.html").exists()
+
+
+@pytest.mark.parametrize("crash_after", range(2 * len(TABLES) + 2 + 1))   # Parquet, pages, manifest
+def test_a_crash_between_pages_and_manifest_leaves_no_page_without_its_data(out, two_reports, monkeypatch,
+                                                                             crash_after):
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES, pages=_pages(two_reports))
+    real_replace, calls = os.replace, []
+
+    def replace(src, dst):
+        if len(calls) == crash_after:
+            raise OSError("simulated crash")
+        calls.append(dst)
+        real_replace(src, dst)
+
+    second = _second_run(two_reports)
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="simulated crash"):
+        export(out, second, manifest=Manifest.load(out), suites_hash=SUITES, pages=_pages(second))
+    monkeypatch.setattr(os, "replace", real_replace)
+    _pages_match_their_data(out)
+    m = Manifest.load(out)
+    assert m.outputs_match("jinan_2021_01-06")
+    assert set(m.reports) == set(two_reports)
+    inputs = {**two_reports, **second}
+    todo = plan(m, inputs)
+    export(out, {r: inputs[r] for r in todo}, manifest=m, suites_hash=SUITES, pages=_pages({r: inputs[r] for r in todo}))
+    _pages_match_their_data(out)
+    assert consistent(out) == dict.fromkeys(inputs, True)
+
+
+def test_checks_are_kept_in_the_manifest(out, two_reports):
+    verdict = {"checks": 30, "passed": 29, "failed": 1, "errors": 1, "warnings": 0,
+               "failures": [["facts", "facts.x", "error", 1, 2, "10%", "context"]]}
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES,
+           checks={"linyi_2021_01-09": verdict})
+    m = Manifest.load(out)
+    assert m.reports["linyi_2021_01-09"]["checks"] == verdict and "checks" not in m.reports["jinan_2021_01-06"]
+    ex.record_docs_built(m, ["linyi_2021_01-09"])
+    assert Manifest.load(out).reports["linyi_2021_01-09"]["docs_built"] is True

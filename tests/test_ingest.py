@@ -651,7 +651,8 @@ def test_bad_input_is_refused_with_line_and_message(data, line, message):
     assert (problem.file, problem.line) == ("bad.txt", line)
     assert message in problem.message
     assert problem.hint
-    assert re.fullmatch(rf"bad\.txt:{line}: .+ — .+", str(caught.value), re.S)
+    where = rf"bad\.txt:{line}" if line else r"bad\.txt"      # no line for a whole-file problem
+    assert re.fullmatch(rf"{where}: .+ — .+", str(caught.value), re.S)
 
 
 def test_a_long_line_is_refused_in_bounded_time_and_memory():

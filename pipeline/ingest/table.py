@@ -26,9 +26,6 @@ from .title import title_metadata
 MAX_LINE_BYTES = 1 << 20
 MAX_QUOTED_CHARS = 40        # of a note quoted in a warning
 MAX_DATE_CHARS = 32          # a longer cell is no date line (2021年10月15日)
-# The widest numbers the tables hold: tasks.task_no and category_no are int16
-# (pipeline/schema.py; a test keeps the two in step). Ingest does not import pyarrow.
-MAX_NUMBER = (1 << 15) - 1
 MAX_CONTROL_WARNINGS = 10    # per report: one is enough to send someone to look
 MAX_TITLE_CHARS = 100        # a longer line above a table is text, not its title
 MAX_DOCUMENT_CELLS = 50_000   # of all a page's or document's tables, spans expanded (a report: ~1,000)
@@ -206,9 +203,6 @@ def records(rows: list[list[Cell]], header: Header,
             raise refuse(name, cell.line_start, f"the category {cell.text!r} has no ordinal",
                          "start each category with its number: 一、 二、 … or （一） or 1、")
         number = _category_no(m)
-        if number > MAX_NUMBER:
-            raise refuse(name, cell.line_start, f"the category number {number} is over {MAX_NUMBER}, "
-                         "the largest the tables hold", "number the categories from 一 (or 1)")
         categories.append(Category(number, cell.text[m.start("name"):], cell.line_start))
         read.append((cell.line_start, f"category {number}", cell.text))
         first_task.append(len(tasks))
@@ -238,9 +232,6 @@ def records(rows: list[list[Cell]], header: Header,
             if not header.row_per_line:
                 hint += "; if the row above lacks a cell, add it (a line holding only | is an empty cell)"
             raise refuse(name, line, f"the task number {cell['task_no'].text!r} is not a whole number", hint)
-        if number > MAX_NUMBER:
-            raise refuse(name, line, f"the task number {number} is over {MAX_NUMBER}, the largest the "
-                                     "tables hold", "number the tasks from 1 in the order they are listed")
         if not categories:
             raise refuse(name, line, f"task {number} comes before any category",
                          "add a category row such as 一、… above it")

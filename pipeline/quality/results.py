@@ -55,3 +55,45 @@ def exit_failed(failures, fail_on: str = "error") -> bool:
     if fail_on == "never":
         return False
     return any(f.severity == "error" or fail_on == "warning" for f in failures)
+
+
+# --- verdicts as the manifest keeps them ------------------------------------------------
+# A report's verdict (its check counts and failures) is recorded with its outputs, so a
+# rerun that skips it as unchanged still reports its failures and exits accordingly.
+
+_FAILURE_FIELDS = ("table", "check", "severity", "task_no", "fact_no", "mention", "context")
+
+
+def verdict_records(validation: Validation) -> dict[str, dict]:
+    """Per report, its verdict as JSON: check counts and failures."""
+    failures: dict[str, list] = {}
+    for f in validation.failures:
+        if f.report_id is not None:
+            failures.setdefault(f.report_id, []).append([getattr(f, k) for k in _FAILURE_FIELDS])
+    return {rid: {"checks": len(validation.severities), "passed": c.passed, "failed": c.failed,
+                  "errors": c.errors, "warnings": c.warnings, "failures": failures.get(rid, [])}
+            for rid, c in validation.checks.items()}
+
+
+def combined_verdict(validations, recorded: dict[str, dict]) -> Validation | None:
+    """One verdict over this run's validations and the recorded verdicts of reports not
+    validated again; None when there is nothing to report."""
+    validations = list(validations)
+    failures = [f for v in validations for f in v.failures]
+    checks = {k: c for v in validations for k, c in v.checks.items()}
+    severities = dict(validations[-1].severities) if validations else {}
+    n_checks = len(severities)
+    for rid, record in recorded.items():
+        checks[rid] = ReportChecks(rid, record["passed"], record["failed"], record["errors"], record["warnings"])
+        for values in record["failures"]:
+            f = Failure(report_id=rid, **dict(zip(_FAILURE_FIELDS, values)))
+            failures.append(f)
+            severities.setdefault(f.check, f.severity)
+        n_checks = max(n_checks, record["checks"])
+    if not checks:
+        return None
+    # a recorded verdict keeps the failed checks' names and the number of checks, not
+    # every name: the summary only counts the rest
+    severities.update({f"(check {i})": "error" for i in range(n_checks - len(severities))})
+    return Validation(tables={}, failures=tuple(failures), checks=checks, severities=severities,
+                      run_name=validations[-1].run_name if validations else "")
