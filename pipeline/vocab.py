@@ -36,6 +36,7 @@ _UNIT_SEPARATORS = str.maketrans({"・": "·", "•": "·", "‧": "·"})      #
 @dataclass(frozen=True)
 class Lexicon:
     numerals: Mapping[str, tuple[int, str]]    # 万 → (10000, "big"), 两 → (2, "digit")
+    financial_numerals: frozenset[str]         # 壹 贰 … 拾 佰 仟: amounts, never ordinals
     units: Mapping[str, str]                   # unit → dimension
     non_fact_units: frozenset[str]             # 年 月份 岁 级 …: the number is not a fact
     rate_words: frozenset[str]                 # 月 日 学期 人口 …: per what, after / or · (元/人/月)
@@ -89,7 +90,8 @@ def lexicon() -> Lexicon:
     traditional = str.maketrans(dict(rows("extract/traditional.tsv")))
     units = dict(rows("extract/units.tsv"))
     return Lexicon(
-        numerals=MappingProxyType({c: (int(v), kind) for c, v, kind in rows("extract/numerals.tsv")}),
+        numerals=MappingProxyType({c: (int(v), kind) for c, v, kind, _ in rows("extract/numerals.tsv")}),
+        financial_numerals=frozenset(c for c, *_, form in rows("extract/numerals.tsv") if form == "financial"),
         units=MappingProxyType({**{u.translate(traditional): d for u, d in units.items()}, **units}),
         non_fact_units=frozenset(w for w, in rows("extract/non_fact_units.txt")),
         rate_words=frozenset(w for w, in rows("extract/rate_words.txt")),
@@ -122,14 +124,19 @@ POINT = "点點"                        # 三点五万 → 35000: the decimal po
 _TOKEN = re.compile(r"[0-9][0-9,]*(?:\.[0-9]+)?|.")          # an Arabic section or one character
 
 
-def numeral_chars(kind: str | None = None) -> str:
-    """The Chinese numeral characters of one kind (digit, small, big), or all of them."""
-    return "".join(c for c, (_, k) in lexicon().numerals.items() if kind is None or k == kind)
+def numeral_chars(kind: str | None = None, *, financial: bool = True) -> str:
+    """The Chinese numeral characters of one kind (digit, small, big), or all of them;
+    without the financial forms (壹 拾 …) when ``financial`` is false."""
+    lex = lexicon()
+    return "".join(c for c, (_, k) in lex.numerals.items()
+                   if (kind is None or k == kind) and (financial or c not in lex.financial_numerals))
 
 
-def numeral_chars_worth(*values: int) -> str:
+def numeral_chars_worth(*values: int, financial: bool = True) -> str:
     """The numeral characters worth one of ``values`` (十 拾 for 10)."""
-    return "".join(c for c, (v, _) in lexicon().numerals.items() if v in values)
+    lex = lexicon()
+    return "".join(c for c, (v, _) in lex.numerals.items()
+                   if v in values and (financial or c not in lex.financial_numerals))
 
 
 def numeral_value(numeral: str) -> Decimal:

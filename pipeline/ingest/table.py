@@ -87,7 +87,7 @@ LEAD_UNIT_SEPARATORS = r"\s、,，/／"
 
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 # Chinese ordinals and counts: digits with 十 and 百 (一、 二十一、 （三）).
-_CN_NUMBER = f"[{vocab.numeral_chars('digit')}{vocab.numeral_chars_worth(10, 100)}]"
+_CN_NUMBER = f"[{vocab.numeral_chars('digit', financial=False)}{vocab.numeral_chars_worth(10, 100, financial=False)}]"
 _MONTH = rf"(?:1[0-2]|0?[1-9]|{_CN_NUMBER}{{1,3}})"
 _DAY = rf"(?:[0-3]?[0-9]|{_CN_NUMBER}{{1,3}})"
 

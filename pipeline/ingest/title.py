@@ -18,7 +18,7 @@ _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789"
 def _grammar() -> dict[str, re.Pattern]:
     words = vocab.lexicon().title_words
     alt = vocab.alternation
-    cn_number = f"[{vocab.numeral_chars('digit')}{vocab.numeral_chars_worth(10, 100)}]"
+    cn_number = f"[{vocab.numeral_chars('digit', financial=False)}{vocab.numeral_chars_worth(10, 100, financial=False)}]"
     not_in_region = alt([*words["not_in_region"], *words["counted"]])
     return {
         "year": re.compile(rf"(?<![0-9〇零○一二三四五六七八九])(?P<year>{vocab.YEAR})\s*年", re.X),
