@@ -400,12 +400,12 @@ def test_only_temporary_folders_we_made_are_removed(out):
     (theirs / "sub" / "precious.txt").write_text("keep me", encoding="utf-8")
     forged = out / f".tmp-{pid}-forged"            # a marker naming another pid
     forged.mkdir()
-    (forged / ex.TMP_MARKER).write_text(f"minsheng-pipeline {pid + 1}\n", encoding="ascii")
+    (forged / ex.files.TMP_MARKER).write_text(f"minsheng-pipeline {pid + 1}\n", encoding="ascii")
     ours = out / f".tmp-{pid}-abcd"
     ours.mkdir()
-    (ours / ex.TMP_MARKER).write_text(f"minsheng-pipeline {pid}\n", encoding="ascii")
+    (ours / ex.files.TMP_MARKER).write_text(f"minsheng-pipeline {pid}\n", encoding="ascii")
     (ours / "facts.x.parquet").write_bytes(b"partial")
-    ex._clean_dead_tmp(out)
+    ex.files._clean_dead_tmp(out)
     assert (theirs / "sub" / "precious.txt").exists() and forged.exists()
     assert not ours.exists()
 
@@ -414,8 +414,8 @@ def test_live_runs_tmp_folders_are_kept(out):
     out.mkdir(parents=True)
     live = out / f".tmp-{os.getppid()}-abcd"       # our parent (pytest's launcher) is alive
     live.mkdir()
-    (live / ex.TMP_MARKER).write_text(f"minsheng-pipeline {os.getppid()}\n", encoding="ascii")
-    ex._clean_dead_tmp(out)
+    (live / ex.files.TMP_MARKER).write_text(f"minsheng-pipeline {os.getppid()}\n", encoding="ascii")
+    ex.files._clean_dead_tmp(out)
     assert live.exists()
 
 
