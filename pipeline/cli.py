@@ -210,7 +210,7 @@ def _main(argv: Sequence[str] | None) -> int:
              "and that the disk has room")
         return 2
     except Exception as e:           # a bug of ours: one line here, the traceback in a log file
-        from .batch import InternalError
+        from .batch.workers import InternalError
         log = _write_internal_log(Path(args.out) if args.out else default_processed_dir(),
                                   [InternalError(None, f"{type(e).__name__}: {e}", traceback.format_exc())])
         _err(f"Error: internal error: {type(e).__name__}: {e} — a bug in the pipeline, not in your input; "

@@ -129,7 +129,7 @@ def test_out_inside_an_input_folder_is_left_out_of_the_inputs(elsewhere, raw, ca
 
 
 def test_the_pipelines_own_resources_are_never_inputs(elsewhere, tmp_path, capsys):
-    from pipeline.batch import _OWN_FILES
+    from pipeline.batch.inputs import _OWN_FILES
     out = tmp_path / "out"
     assert run(_OWN_FILES, "--out", out) == 2        # nothing left to read: a usage error
     assert "no reports (*.txt *.md *.html *.htm *.docx *.xlsx) found" in capsys.readouterr().err
@@ -188,12 +188,12 @@ def test_worker_results_are_typed_and_carry_the_traceback(monkeypatch, tmp_path)
     import pickle
 
     import pipeline.tables
-    from pipeline.batch import FileResult, _process_file
+    from pipeline.batch.workers import FileResult, process_file
 
     monkeypatch.setattr(pipeline.tables, "build_tables", lambda r, q: 1 / 0)
     f = tmp_path / SEED.name
     f.write_bytes(SEED.read_bytes())
-    result = _process_file(f)
+    result = process_file(f)
     assert isinstance(result, FileResult) and result.tables is None and result.refusal is None
     assert "ZeroDivisionError" in result.internal_error and "Traceback" in result.internal_error
     assert pickle.loads(pickle.dumps(result)) == result

@@ -557,19 +557,19 @@ def test_html_entities_are_not_resolved_and_nothing_is_fetched():
 # --- The batch finds every format -------------------------------------------------------
 
 def test_the_batch_finds_every_format(tmp_path):
-    from pipeline.batch import _find_inputs
+    from pipeline.batch.inputs import find_inputs
     for name in ("a.txt", "b.md", "c.html", "d.HTM", "e.docx", "f.xlsx", "g.pdf", "h.doc", ".hidden.html"):
         (tmp_path / name).write_bytes(b"x")
-    found, refused, excluded = _find_inputs([tmp_path], tmp_path / "out")
+    found, refused, excluded = find_inputs([tmp_path], tmp_path / "out")
     assert [p.name for p in found] == ["a.txt", "b.md", "c.html", "d.HTM", "e.docx", "f.xlsx"]
     assert (refused, excluded) == ([], 0)
 
 
 def test_a_refused_docx_in_a_batch_worker_is_a_refusal(tmp_path):
-    from pipeline.batch import _process_file
+    from pipeline.batch.workers import process_file
     path = tmp_path / "bad.docx"
     path.write_bytes(seed_docx()[:1000])
-    result = _process_file(path)
+    result = process_file(path)
     assert result.tables is None and result.internal_error is None
     assert "damaged or cut short" in result.refusal.message
 
