@@ -69,20 +69,21 @@ def _find_inputs(paths: Sequence[Path | str] | None = None) -> list[Path]:
 
 
 def _process_file(path: Path) -> tuple[str, object, tuple[int, int]]:
-    """Ingest and extract one raw file (runs in a worker).
+    """Ingest, extract and link the progress of one raw file (runs in a worker).
 
     Returns (kind, payload, (pid, peak RSS in KiB)) where kind, payload is
     ("ok", (tables, warnings)) or ("refused", Problem). Never raises: one bad report must not stop the batch.
     """
     from .extract import extract
     from .ingest import IngestError, ingest
+    from .progress import link
     from .tables import FIELDS_OF_TASK, build_tables
 
     try:
         report = ingest(path)
         quantities = {(t.task_no, f): extract(getattr(t, f))
                       for t in report.tasks for f in FIELDS_OF_TASK}
-        result = ("ok", (build_tables(report, quantities), report.warnings))
+        result = ("ok", (build_tables(report, quantities, link(report, quantities)), report.warnings))
     except IngestError as e:
         result = ("refused", e.problem)
     except MemoryError:

@@ -496,7 +496,7 @@ def pandas_dtypes(table: str) -> dict[str, str]:
 
 
 _SORT_KEYS = {"reports": ["report_id"], "tasks": ["report_id", "task_no"],
-              "facts": ["report_id", "fact_no"]}
+              "facts": ["report_id", "fact_no"], "progress": ["report_id", "progress_no"]}
 
 
 def _read_table(folder: Path, table: str) -> pa.Table:
@@ -526,12 +526,12 @@ def _to_pandas(arrow: pa.Table, table: str) -> pd.DataFrame:
 
 
 def load(processed_dir: Path | str | None = None) -> dict[str, pd.DataFrame]:
-    """The ``reports``, ``tasks`` and ``facts`` tables of a processed folder as DataFrames.
+    """The ``reports``, ``tasks``, ``facts`` and ``progress`` tables of a processed folder as DataFrames.
 
     Dtypes follow the Arrow schema (see docs/schema.md): categorical strings are
     ``category``; integers keep their width (``int16`` …), nullable ones are pandas'
     ``Int8``/``Int16``/``Int32``; text is ``str``; ``lead_units`` and ``dq_failures`` hold
-    Python lists. Rows are sorted by report then task / fact number. A table with no
+    Python lists. Rows are sorted by report then task / fact / progress number. A table with no
     files yet comes back empty with the same columns and dtypes.
     """
     base = Path(processed_dir) if processed_dir is not None else default_processed_dir()

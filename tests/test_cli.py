@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
+from pipeline.schema import TABLES
 
 SEED = Path(__file__).resolve().parent.parent / "raw" / "linyi_2021_01-09.txt"
 ERROR_LINE = re.compile(r"^Error: .+:\d+: .+ — .+$")
@@ -26,7 +27,7 @@ def test_seed_run_writes_all_tables_and_passes(elsewhere, raw, tmp_path, capsys)
     out = tmp_path / "out"
     before = hashlib.sha256((raw / SEED.name).read_bytes()).hexdigest()
     assert run(raw, "--out", out) == 0
-    for table in ("reports", "tasks", "facts"):
+    for table in TABLES:
         assert (out / table / f"{SEED.stem}.parquet").is_file()
     tasks = pd.read_parquet(out / "tasks")
     assert len(tasks) == 59
@@ -115,7 +116,7 @@ def test_jobs_2_gives_the_same_tables_as_jobs_1(elsewhere, raw, tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     assert run(raw, "--out", one) == 0
     assert run(raw, "--out", two, "--jobs", "2") == 0
-    for table in ("reports", "tasks", "facts"):
+    for table in TABLES:
         for f in (one / table).glob("*.parquet"):
             assert f.read_bytes() == (two / table / f.name).read_bytes()
 
