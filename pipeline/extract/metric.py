@@ -382,7 +382,20 @@ def _continues(text: str, clause: int, consumed: int) -> bool:
 
 
 def link(text: str, numbers: Sequence[Number]) -> list[Link]:
-    """Metric, change and before/after role of each figure of one cell."""
+    """Metric, change and before/after role of each figure of one cell.
+
+    A cell in traditional characters is read in simplified ones (jieba's dictionary is
+    simplified; the map keeps every offset) and its metrics cut from the text as written.
+    """
+    plain = text.translate(_LEX.simplified)
+    links = _link(plain, numbers)
+    if plain == text:
+        return links
+    return [k._replace(metric=text[k.metric_start:k.metric_start + len(k.metric)]) if k.metric else k
+            for k in links]
+
+
+def _link(text: str, numbers: Sequence[Number]) -> list[Link]:
     links: list[Link] = []
     consumed = 0                # end of the previous figure (and of the noun after it)
     previous: tuple[str, int] | None = None

@@ -30,6 +30,7 @@ class Lexicon:
     jieba_userdict: str                        # path of the jieba user dictionary
     duration_cues: tuple[str, ...]             # 连续 年限 为期 …: N年 after them is a duration
     false_markers: tuple[str, ...]             # 节约 签约 附近 …: a marker inside an ordinary word
+    simplified: Mapping[int, str]              # str.translate table, traditional → simplified, one char each
 
     def markers(self, position: str) -> list[str]:
         return [m for m, (pos, _) in self.approx_markers.items() if pos == position]
@@ -60,7 +61,14 @@ def lexicon() -> Lexicon:
         jieba_userdict=str(RESOURCES / "jieba_userdict.txt"),
         duration_cues=tuple(w for w, in _rows("duration_cues.txt")),
         false_markers=tuple(w for w, in _rows("false_markers.txt")),
+        simplified=MappingProxyType(str.maketrans(dict(_rows("t2s.tsv")))),
     )
+
+
+def simplified(text: str) -> str:
+    """The text in simplified characters, one character for one (t2s.tsv, from OpenCC):
+    same length, so every offset into it is an offset into the text as written."""
+    return text.translate(lexicon().simplified)
 
 
 def _with_traditional(units: dict[str, str]) -> dict[str, str]:
