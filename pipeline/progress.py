@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from .extract.units import simplified
 from .records import FactRef, Progress, Quantity, Report, Task
 
 __all__ = ["link", "status_of", "expected_pct", "MARGIN"]
@@ -179,7 +180,8 @@ class _Row:
 
     def __init__(self, task: Task, quantities: Mapping[tuple[int, str], Sequence[Quantity]]):
         self.task = task
-        self.text = {"task": task.task, "status": task.status}
+        # cues are read in simplified characters (完成年度任務的 → 完成年度任务的), offsets kept
+        self.text = {"task": simplified(task.task), "status": simplified(task.status)}
         self.qs = {f: list(quantities.get((task.task_no, f), ())) for f in ("task", "status")}
         self.records: list[_Record] = []
         self.used: set[tuple[str, int]] = set()  # figures already achieved or target of a record
