@@ -74,14 +74,14 @@ class _Words:
 
 def _read(name: str) -> tuple[str, ...]:
     """The words of one list, longest first (so a compound wins over its head)."""
-    lines = (RESOURCES / name).read_text("utf-8").splitlines()
+    lines = (RESOURCES / name).read_text("utf-8").splitlines()    # ../plan_words.txt is shared with extract
     words = {w.strip() for w in lines if w.strip() and not w.startswith("#")}
     return tuple(sorted(words, key=lambda w: (-len(w), w)))
 
 
 @cache
 def _words() -> _Words:
-    return _Words(_read("plan_words.txt"), _read("completion_rates.txt"), _read("done_verbs.txt"),
+    return _Words(_read("../plan_words.txt"), _read("completion_rates.txt"), _read("done_verbs.txt"),
                   _read("achievement_verbs.txt"), _read("schedule_words.txt"),
                   _read("category_scope_words.txt"), _read("share_words.txt"), _read("link_words.txt"),
                   _read("forecast_words.txt"), _read("level_words.txt"))

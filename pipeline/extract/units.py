@@ -31,6 +31,7 @@ class Lexicon:
     duration_cues: tuple[str, ...]             # 连续 年限 为期 …: N年 after them is a duration
     false_markers: tuple[str, ...]             # 节约 签约 附近 …: a marker inside an ordinary word
     simplified: Mapping[int, str]              # str.translate table, traditional → simplified, one char each
+    plan_words: tuple[str, ...]                # 年度任务 计划 目标 …, longest first: never a metric
 
     def markers(self, position: str) -> list[str]:
         return [m for m, (pos, _) in self.approx_markers.items() if pos == position]
@@ -62,6 +63,7 @@ def lexicon() -> Lexicon:
         duration_cues=tuple(w for w, in _rows("duration_cues.txt")),
         false_markers=tuple(w for w, in _rows("false_markers.txt")),
         simplified=MappingProxyType(str.maketrans(dict(_rows("t2s.tsv")))),
+        plan_words=tuple(sorted((w.strip() for w, in _rows("../plan_words.txt")), key=lambda w: (-len(w), w))),   # shared with progress
     )
 
 
