@@ -521,8 +521,9 @@ def _is_share(number: Number) -> bool:
 
 
 def _only_verbs(text: str, metric: str, start: int) -> bool:
+    """Verbs and adverbs only (治理, 改造已完工): the phrase names no thing."""
     tokens = _tag(text, start, start + len(metric))
-    return bool(tokens) and all(_is_verb(t) for t in tokens)
+    return any(_is_verb(t) for t in tokens) and all(_is_verb(t) or t.flag == "d" for t in tokens)
 
 
 def _what_is_completed(text: str, numbers: Sequence[Number], links: list[Link]) -> list[Link]:
