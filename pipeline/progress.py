@@ -298,7 +298,8 @@ class _Row:
             clause_x = _start(text, qx.start, _CLAUSE_END)
             item_x = _start(text, qx.start, _ITEM_END)
             planned = any(p in text[clause_x:qx.start] for p in w.plan)
-            own_item = not any(v in text[item_x:qx.start] for v in w.achievement)
+            # X is no achievement itself (开工100个), though a verb may qualify it (纳入改造的2600户)
+            own_item = not _ends_with(_strip_links(text[item_x:qx.start]), w.achievement)
             sentence_end = _end(text, qx.end, _SENTENCE_END)
             for y in range(x + 1, len(qs)):
                 qy = qs[y]
