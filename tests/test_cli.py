@@ -211,7 +211,7 @@ def test_a_killed_worker_neither_hangs_nor_stops_the_batch(tmp_path):
 
 
 def test_readme_analyses_run_on_the_output(elsewhere, raw, tmp_path, capsys):
-    """docs/analyses.py (the README's three analyses) works on what a run writes."""
+    """docs/analyses.py (the README's analyses) works on what a run writes."""
     import importlib.util
 
     import pipeline
@@ -225,7 +225,9 @@ def test_readme_analyses_run_on_the_output(elsewhere, raw, tmp_path, capsys):
     by_dimension = analyses.figures_by_dimension(t["facts"], t["tasks"])
     assert by_dimension.to_numpy().sum() == len(t["facts"])
     assert {"count", "currency", "percent"} <= set(by_dimension.columns)
-    progress = analyses.targets_against_progress(t["facts"])
-    assert len(progress) >= 1 and (progress.progress_pct > 0).all()
+    behind = analyses.behind_schedule(t["progress"], t["tasks"])
+    assert len(behind) >= 1 and (behind.completion_pct < behind.expected_pct).all()
+    by_category = analyses.completion_by_category(t["progress"], t["tasks"])
+    assert by_category.drop(columns="median_pct").to_numpy().sum() == len(t["progress"])
     periods = analyses.metric_over_periods(t["facts"], t["reports"], "支出")
     assert {8, 9} <= set(periods.columns)
