@@ -552,6 +552,12 @@ def _what_is_completed(text: str, numbers: Sequence[Number], links: list[Link]) 
     planned = _PLAN_WORD.search(text) is not None
     brackets = any(c in text for c in _OPENING)
     for i, number in enumerate(numbers):
+        share = _is_share(number)
+        # most figures need none of this: only plan words, brackets or a repeated unit call for it
+        if not (planned or brackets) and not (i and numbers[i - 1].unit == number.unit and not share):
+            if out[i].metric and not any(c.isalnum() for c in out[i].metric):
+                out[i] = out[i]._replace(metric=None, metric_start=None)
+            continue
         clause = _clause_start(text, number.start)
         opening = _open_bracket(text, clause, number.start) if brackets else None
         if planned and opening is not None and (plan := _plan_cue(text, clause, opening)) is not None:
@@ -562,7 +568,7 @@ def _what_is_completed(text: str, numbers: Sequence[Number], links: list[Link]) 
             out[i] = out[i]._replace(**dict(zip(("metric", "metric_start"),
                                                metric_of(same[-1]) if same else before_cue(clause, plan[0]))))
             continue
-        if _is_share(number):
+        if share:
             gap = text[numbers[i - 1].end:number.start].strip() if i else None
             head = next((h for h, members in group.items() if members[-1] == i - 1), None)
             if head is not None and gap in ("、", "和", "及", "与"):
@@ -578,7 +584,8 @@ def _what_is_completed(text: str, numbers: Sequence[Number], links: list[Link]) 
                 out[i] = out[i]._replace(metric=out[i - 1].metric, metric_start=out[i - 1].metric_start)
                 continue                               # 已完成120条(95%)
         elif (i and out[i].metric and out[i - 1].metric and out[i].metric != out[i - 1].metric
-              and numbers[i - 1].end > clause and numbers[i - 1].unit == number.unit and _LIST not in text[numbers[i - 1].end:number.start]
+              and numbers[i - 1].unit == number.unit and numbers[i - 1].end > clause
+              and _LIST not in text[numbers[i - 1].end:number.start]
               and _only_verbs(text, out[i].metric, out[i].metric_start)):
             out[i] = out[i]._replace(metric=out[i - 1].metric, metric_start=out[i - 1].metric_start)
             continue                                   # 126条农村黑臭水体治理已完成120条
