@@ -56,6 +56,7 @@ _ITEM_END = _CLAUSE_END | frozenset("、")
 _OPEN, _CLOSE = "(（", ")）"
 _PERCENT_UNITS = {"%": 1.0, "％": 1.0, "成": 10.0}
 _NOT_AMOUNTS = frozenset({"percent", "permille", "percentage_point", "ratio", "rate"})
+_REACH = ("占", "达", "达到", "为", "是")   # …年度任务80%: a plan ratio written without 的
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ class _Record:
     achieved: tuple[str, int] | None = None      # (field, index)
     target: tuple[str, int] | None = None
     ratio: tuple[str, int] | None = None
+    kind: str = ""                               # the ratio's kind, where there is one
 
 
 @dataclass
@@ -185,6 +187,18 @@ class _Row:
         self.qs = {f: list(quantities.get((task.task_no, f), ())) for f in ("task", "status")}
         self.records: list[_Record] = []
         self.used: set[tuple[str, int]] = set()  # figures already achieved or target of a record
+
+    def planned(self, k: int) -> bool:
+        """A status figure its own item names as a plan (全年计划改造…2,100公里, (年度任务2000户)),
+        unless an achievement verb comes first (完成年度计划投资9.6亿元)."""
+        text, q, w = self.text["status"], self.qs["status"][k], _words()
+        start = _start(text, q.start, _ITEM_END)
+        opening = max(text.rfind(c, start, q.start) for c in _OPEN)
+        if opening >= 0 and not any(c in text[opening:q.start] for c in _CLOSE):
+            start = opening + 1
+        item = text[start:q.start]
+        at = min((item.find(p) for p in w.plan if p in item), default=-1)
+        return at >= 0 and not any(v in item[:at] for v in w.achievement)
 
     def record_of(self, ref: tuple[str, int]) -> _Record | None:
         return next((r for r in self.records if ref in (r.achieved, r.target, r.ratio)), None)
@@ -226,14 +240,23 @@ class _Row:
         if rate:
             return _Ratio(i, "rate", cue_start=clause + len(cue) - len(rate))
         plan = cue.removesuffix("的")
+        de = plan != cue
         targets: list[int] = []
-        if plan != cue and plan and plan[-1] in _CLOSE:         # 年度目标(146台、40公里)的
+        if de and plan and plan[-1] in _CLOSE:                  # 年度目标(146台、40公里)的
             opening = max(plan.rfind(c) for c in _OPEN)
             if opening >= 0:
                 inner = (clause + opening, clause + len(plan))
                 targets = [k for k, t in enumerate(qs) if inner[0] < t.start and t.end < inner[1] and _amount(t, text)]
                 plan = plan[:opening]
-        word = _ends_with(plan.rstrip(), w.plan) if plan != cue else None
+        elif de and i and qs[i - 1].end == clause + len(plan) and _amount(qs[i - 1], text):
+            # 完成年度计划投资12亿元的80%: the plan phrase holds its target
+            words = text[clause:qs[i - 1].start]
+            word = next((p for p in w.plan if p in words), None)
+            if word:
+                return _Ratio(i, "plan", targets=[i - 1], cue_start=clause + words.index(word))
+        word = _ends_with(plan.rstrip(), w.plan)
+        if word and not de and not plan.rstrip()[:-len(word)].endswith(w.done + _REACH):
+            word = None             # 超任务20%, 工程量均不足10%: without 的, only 完成/占/达 年度任务80%
         if word:
             return _Ratio(i, "plan", targets=targets, cue_start=clause + len(plan.rstrip()) - len(word))
         done = _ends_with(cue, w.done)
@@ -255,7 +278,8 @@ class _Row:
             sentence = _start(text, qs[first.index].start, _SENTENCE_END)
             bracketed = set(first.targets)
             candidates = [k for k in range(first.index) if k not in ratio_at and k not in bracketed
-                          and _amount(qs[k], text) and not _forecast(qs[k], text) and qs[k].start >= sentence and ("status", k) not in self.used
+                          and _amount(qs[k], text) and not _forecast(qs[k], text) and not self.planned(k)
+                          and qs[k].start >= sentence and ("status", k) not in self.used
                           and qs[k].end <= first.cue_start]
             if first.kind == "bracket":
                 k = first.index - 1
@@ -273,7 +297,7 @@ class _Row:
                 picked = candidates[-len(group):] if candidates else []
                 achieved = [None] * (len(group) - len(picked)) + picked
             for n, r in enumerate(group):
-                rec = _Record(scope=r.scope, ratio=("status", r.index))
+                rec = _Record(scope=r.scope, ratio=("status", r.index), kind=r.kind)
                 if achieved[n] is not None:
                     rec.achieved = ("status", achieved[n])
                     self.used.add(rec.achieved)
@@ -294,6 +318,8 @@ class _Row:
         text, qs, w = self.text["status"], self.qs["status"], _words()
         for x, qx in enumerate(qs):
             if not _amount(qx, text) or ("status", x) in self.used:
+                continue
+            if self._bracketed_target(x):
                 continue
             clause_x = _start(text, qx.start, _CLAUSE_END)
             item_x = _start(text, qx.start, _ITEM_END)
@@ -322,6 +348,28 @@ class _Row:
                     self.used.update({("status", x), ("status", y)})
                 break                                   # only the first achievement of the unit
 
+    def _bracketed_target(self, x: int) -> bool:
+        """完成改造1820户(目标2000户): a target in brackets right after its achievement."""
+        text, qs = self.text["status"], self.qs["status"]
+        qx = qs[x]
+        opening = max(text.rfind(c, 0, qx.start) for c in _OPEN)
+        if x == 0 or opening < 0 or any(c in text[opening:qx.start] for c in _CLOSE):
+            return False
+        y, qy = x - 1, qs[x - 1]
+        if (qy.end > opening or opening - qy.end > _BRACKET_GAP or qy.unit != qx.unit or not _amount(qy, text)
+                or _start(text, opening, _ITEM_END) > qy.start
+                or not any(p in text[opening:qx.start] for p in _words().plan)):
+            return False
+        rec = self.record_of(("status", y))
+        if rec is not None and (rec.target is not None or rec.achieved != ("status", y)):
+            return False
+        if rec is None:
+            rec = _Record(achieved=("status", y))
+            self.records.append(rec)
+        rec.target = ("status", x)
+        self.used.update({("status", x), ("status", y)})
+        return True
+
     # 3. a target in the task cell --------------------------------------------------------
 
     def link_task_targets(self) -> None:
@@ -347,6 +395,13 @@ class _Row:
                 self.records.append(rec)
             rec.target = ("task", x)
             self.used.update({("task", x), ("status", best)})
+        # a completion rate with no figure of its own completes the task's one target (完成率86%)
+        free = [x for x, qx in enumerate(task_qs) if _amount(qx, self.text["task"]) and ("task", x) not in self.used]
+        alone = [r for r in self.records if r.ratio and not r.achieved and not r.target
+                 and r.scope == "task" and r.kind in ("rate", "plan")]
+        if len(free) == 1 and len(alone) == 1:
+            alone[0].target = ("task", free[0])
+            self.used.add(("task", free[0]))
 
     def _metric(self, field_: str, q: Quantity) -> str:
         """The figure's metric, or failing one the words of its item before it."""

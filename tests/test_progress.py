@@ -83,6 +83,20 @@ FORMS = [
     # a task-cell target joins the record of a ratio
     pytest.param("新增护理型床位700张", "新增护理型床位812张，为年度任务的116%",
                  [("s:812张", "t:700张", "s:116%", "task")], id="task-target-and-ratio"),
+    # a target in brackets after its achievement, or inside the plan phrase of a ratio
+    pytest.param("改造农村公路", "已完成提档升级126公里(计划150公里)", [("s:126公里", "s:150公里", None, "task")],
+                 id="bracketed-target-after-achievement"),
+    pytest.param("改造农村公路", "完成改造1820户（年度任务2000户），完成率91%",
+                 [("s:1820户", "s:2000户", "s:91%", "task")], id="bracketed-target-and-rate"),
+    pytest.param("推进重点项目", "累计完成投资9.6亿元，完成年度计划投资12亿元的80%",
+                 [("s:9.6亿元", "s:12亿元", "s:80%", "task")], id="plan-phrase-holds-target"),
+    pytest.param("推进老旧小区改造", "年度任务300户，已完成280户，完成率93%",
+                 [("s:280户", "s:300户", "s:93%", "task")], id="plan-figure-never-achieved"),
+    # a completion rate with no figure of its own completes the task's one target
+    pytest.param("改造老旧小区150个", "项目完成率86%", [(None, "t:150个", "s:86%", "task")],
+                 id="rate-completes-task-target"),
+    pytest.param("建设市民中心", "工程总体进度为60%", [(None, None, "s:60%", "task")], id="progress-word"),
+    pytest.param("推进危房改造", "完成年度任务80%", [(None, None, "s:80%", "task")], id="plan-ratio-without-de"),
     # traditional script reads the same
     pytest.param("增加養老床位", "新增護理型床位812張，達年度任務的116%", [("s:812張", None, "s:116%", "task")],
                  id="traditional-plan-ratio"),
@@ -104,6 +118,8 @@ NOT_PROGRESS = [
     pytest.param("每千人口托位数达到4个", "每千人口拥有托位数3.6个", id="level-per-population"),
     pytest.param("改善城市交通", "新增公交线路12条，开通定制公交8条", id="different-unit-no-target"),
     pytest.param("免费培训农民工1万人次", "为2300家企业提供用工服务", id="task-target-other-unit"),
+    pytest.param("增加养老床位", "新增床位500张，超任务20%", id="excess-over-plan"),
+    pytest.param("改造老旧小区", "剩余6个小区工程量均不足15%", id="plan-word-without-de-or-verb"),
 ]
 
 
