@@ -82,7 +82,8 @@ def _read(name: str) -> tuple[str, ...]:
 
 @cache
 def _words() -> _Words:
-    return _Words(_read("../plan_words.txt"), _read("completion_rates.txt"), _read("done_verbs.txt"),
+    plan = tuple(sorted(set(_read("../plan_words.txt") + _read("plan_totals.txt")), key=lambda w: (-len(w), w)))
+    return _Words(plan, _read("completion_rates.txt"), _read("done_verbs.txt"),
                   _read("achievement_verbs.txt"), _read("schedule_words.txt"),
                   _read("category_scope_words.txt"), _read("share_words.txt"), _read("link_words.txt"),
                   _read("forecast_words.txt"), _read("level_words.txt"))
