@@ -342,12 +342,31 @@ class _Row:
                 same_item = _start(text, qy.start, _ITEM_END) == item_x and own_item
                 between = text[qx.end:qy.start]
                 if planned or (same_item and any(v in between for v in w.achievement)):
-                    if rec is None:
-                        rec = _Record(achieved=("status", y))
-                        self.records.append(rec)
-                    rec.target = ("status", x)
-                    self.used.update({("status", x), ("status", y)})
+                    self._target(x, y)
                 break                                   # only the first achievement of the unit
+            if ("status", x) not in self.used and self.planned(x):
+                # 完成1820户，年度目标2000户: a plan written after its achievement
+                sentence = _start(text, qx.start, _SENTENCE_END)
+                for y in range(x - 1, -1, -1):
+                    qy = qs[y]
+                    if qy.start < sentence:
+                        break
+                    if not _amount(qy, text) or qy.unit != qx.unit:
+                        continue
+                    rec = self.record_of(("status", y))
+                    if (self._achievement(qy) and not self.planned(y) and not _forecast(qy, text)
+                            and (rec is None or (rec.target is None and rec.achieved == ("status", y)))):
+                        self._target(x, y)
+                    break
+
+    def _target(self, x: int, y: int) -> None:
+        """Status figure x is the target of the achievement y."""
+        rec = self.record_of(("status", y))
+        if rec is None:
+            rec = _Record(achieved=("status", y))
+            self.records.append(rec)
+        rec.target = ("status", x)
+        self.used.update({("status", x), ("status", y)})
 
     def _bracketed_target(self, x: int) -> bool:
         """完成改造1820户(目标2000户): a target in brackets right after its achievement."""
@@ -364,11 +383,7 @@ class _Row:
         rec = self.record_of(("status", y))
         if rec is not None and (rec.target is not None or rec.achieved != ("status", y)):
             return False
-        if rec is None:
-            rec = _Record(achieved=("status", y))
-            self.records.append(rec)
-        rec.target = ("status", x)
-        self.used.update({("status", x), ("status", y)})
+        self._target(x, y)
         return True
 
     # 3. a target in the task cell --------------------------------------------------------

@@ -90,6 +90,8 @@ FORMS = [
                  [("s:1820户", "s:2000户", "s:91%", "task")], id="bracketed-target-and-rate"),
     pytest.param("推进重点项目", "累计完成投资9.6亿元，完成年度计划投资12亿元的80%",
                  [("s:9.6亿元", "s:12亿元", "s:80%", "task")], id="plan-phrase-holds-target"),
+    pytest.param("新建公园绿地", "新建口袋公园36个，年度目标40个", [("s:36个", "s:40个", None, "task")],
+                 id="plan-after-achievement"),
     pytest.param("建设体育中心", "项目总投资5.6亿元，累计完成投资3.1亿元，占总投资的55.4%",
                  [("s:3.1亿元", "s:5.6亿元", "s:55.4%", "task")], id="plan-total"),
     pytest.param("推进老旧小区改造", "年度任务300户，已完成280户，完成率93%",
