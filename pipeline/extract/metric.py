@@ -30,6 +30,9 @@ _JOIN = _LEX.metric_words["join"]       # 和 及 与: 增长5.2%和6.1%
 _QUALIFIER = _LEX.metric_words["qualifier"]   # 65岁以上: skipped between a classifier and its noun
 _PLAN = frozenset(_LEX.plan_words)             # 计划 年度任务 …: never at the edge of a metric
 _PLAN_WORD = re.compile("|".join(map(re.escape, _LEX.plan_words)))
+# a cell without one of these has no plan word and no bracket (a cheap test, most cells)
+_CUE_CHARS = re.compile("[" + re.escape("".join(sorted({w[-1] for w in _LEX.plan_words})) + "(（") + "]")
+_TRADITIONAL = re.compile("[" + "".join(re.escape(chr(c)) for c in _LEX.simplified) + "]")
 _MEASURE_NOUN_ENDS = ("率", "数", "量", "比例", "占比", "度")
 _STANDARD_HEADS = _MEASURE_NOUN_ENDS + ("标准", "水平", "能力")
 # A clause ends at these; a space too (cells wrap: 建成运行 “如康家园”33处), and any control
@@ -412,10 +415,10 @@ def link(text: str, numbers: Sequence[Number]) -> list[Link]:
     A cell in traditional characters is read in simplified ones (jieba's dictionary is
     simplified; the map keeps every offset) and its metrics cut from the text as written.
     """
+    if _TRADITIONAL.search(text) is None:        # most cells: nothing to convert
+        return _link(text, numbers)
     plain = text.translate(_LEX.simplified)
     links = _link(plain, numbers)
-    if plain == text:
-        return links
     return [k._replace(metric=text[k.metric_start:k.metric_start + len(k.metric)]) if k.metric else k
             for k in links]
 
@@ -533,6 +536,13 @@ def _what_is_completed(text: str, numbers: Sequence[Number], links: list[Link]) 
     before it; a bracketed ratio right after a figure (已完成120条(95%)) and a verb after a
     figure of the same item and unit (126条…治理已完成120条) that figure's; a metric is never a plan
     word or punctuation alone (None when nothing names the thing)."""
+    cue = _CUE_CHARS.search(text) is not None
+    planned = cue and _PLAN_WORD.search(text) is not None
+    brackets = cue and ("(" in text or "（" in text)
+    if not (planned or brackets) and all(
+            numbers[i].unit != numbers[i - 1].unit or _is_share(numbers[i]) for i in range(1, len(numbers))) \
+            and all(not k.metric or k.metric[0].isalnum() or any(c.isalnum() for c in k.metric) for k in links):
+        return links                                   # most cells: nothing here concerns them
     out = list(links)
     plan_of: dict[int, tuple[int, int | None]] = {}    # ratio index → its plan cue
     group: dict[int, list[int]] = {}                   # first ratio of a list → the list
@@ -549,12 +559,11 @@ def _what_is_completed(text: str, numbers: Sequence[Number], links: list[Link]) 
             return None, None                          # 占任务的80%: 占 names nothing
         return span
 
-    planned = _PLAN_WORD.search(text) is not None
-    brackets = any(c in text for c in _OPENING)
     for i, number in enumerate(numbers):
         share = _is_share(number)
         # most figures need none of this: only plan words, brackets or a repeated unit call for it
-        if not (planned or brackets) and not (i and numbers[i - 1].unit == number.unit and not share):
+        if not (planned or brackets) and (share or not i or numbers[i - 1].unit != number.unit
+                                          or not out[i].metric or out[i].metric == out[i - 1].metric):
             if out[i].metric and not any(c.isalnum() for c in out[i].metric):
                 out[i] = out[i]._replace(metric=None, metric_start=None)
             continue
