@@ -32,7 +32,7 @@ _PLAN = frozenset(_LEX.plan_words)             # 计划 年度任务 …: never 
 _PLAN_WORD = re.compile("|".join(map(re.escape, _LEX.plan_words)))
 # a cell without one of these has no plan word and no bracket (a cheap test, most cells)
 _CUE_CHARS = re.compile("[" + re.escape("".join(sorted({w[-1] for w in _LEX.plan_words})) + "(（") + "]")
-_TRADITIONAL = re.compile("[" + "".join(re.escape(chr(c)) for c in _LEX.simplified) + "]")
+_TRADITIONAL = frozenset(map(chr, _LEX.simplified))   # faster to test than a regex class this large
 _MEASURE_NOUN_ENDS = ("率", "数", "量", "比例", "占比", "度")
 _STANDARD_HEADS = _MEASURE_NOUN_ENDS + ("标准", "水平", "能力")
 # A clause ends at these; a space too (cells wrap: 建成运行 “如康家园”33处), and any control
@@ -415,7 +415,7 @@ def link(text: str, numbers: Sequence[Number]) -> list[Link]:
     A cell in traditional characters is read in simplified ones (jieba's dictionary is
     simplified; the map keeps every offset) and its metrics cut from the text as written.
     """
-    if _TRADITIONAL.search(text) is None:        # most cells: nothing to convert
+    if _TRADITIONAL.isdisjoint(text):            # most cells: nothing to convert
         return _link(text, numbers)
     plain = text.translate(_LEX.simplified)
     links = _link(plain, numbers)
