@@ -104,6 +104,11 @@ FORMS = [
     # traditional script reads the same
     pytest.param("增加養老床位", "新增護理型床位812張，達年度任務的116%", [("s:812張", None, "s:116%", "task")],
                  id="traditional-plan-ratio"),
+    pytest.param("建設充電設施", "新增充電樁118台、綠道23.4公里，分別完成年度目標(146台、40公里)的80.8%、58.5%",
+                 [("s:118台", "s:146台", "s:80.8%", "task"), ("s:23.4公里", "s:40公里", "s:58.5%", "task")],
+                 id="traditional-ratio-list"),
+    pytest.param("完善文化設施", "本類實事整體完成率為93.5%", [(None, None, "s:93.5%", "category")],
+                 id="traditional-category-ratio"),
 ]
 
 NOT_PROGRESS = [
