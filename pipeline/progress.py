@@ -37,7 +37,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+import re
+from bisect import bisect_left
+from functools import cache, lru_cache
 from pathlib import Path
 
 from .extract.units import simplified
@@ -91,33 +93,60 @@ def _words() -> _Words:
 
 # --- the text around a figure ---------------------------------------------------------
 
+@lru_cache(maxsize=1024)
+def _bounds(text: str, ends: frozenset) -> tuple[int, ...]:
+    """Where the sentences, clauses or items of a cell end (read once per cell)."""
+    return tuple(m.start() for m in _boundary(ends).finditer(text))
+
+
+@cache
+def _boundary(ends: frozenset) -> re.Pattern:
+    return re.compile("[" + re.escape("".join(sorted(ends))) + "]")
+
+
 def _start(text: str, position: int, ends: frozenset) -> int:
-    i = position
-    while i > 0 and text[i - 1] not in ends:
-        i -= 1
-    return i
+    """The start of the sentence, clause or item holding ``position``."""
+    bounds = _bounds(text, ends)
+    k = bisect_left(bounds, position)
+    return bounds[k - 1] + 1 if k else 0
 
 
 def _end(text: str, position: int, ends: frozenset) -> int:
-    i = position
-    while i < len(text) and text[i] not in ends:
-        i += 1
-    return i
+    bounds = _bounds(text, ends)
+    k = bisect_left(bounds, position)
+    return bounds[k] if k < len(bounds) else len(text)
+
+
+@cache
+def _pattern(words: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(map(re.escape, words)))
+
+
+def _has(words: tuple[str, ...], text: str, start: int, end: int) -> bool:
+    """Whether one of ``words`` stands in text[start:end]."""
+    return _pattern(words).search(text, start, max(start, end)) is not None
 
 
 def _strip_links(cue: str) -> str:
     """The cue without the link words and spaces that may end it (完成率为 → 完成率)."""
-    links = _words().link
-    while True:
-        cue = cue.rstrip()
-        word = next((w for w in links if cue.endswith(w)), None)
-        if word is None:
-            return cue
-        cue = cue[:-len(word)]
+    end = _links_at_end().search(cue)
+    return cue[:end.start()] if end else cue
 
 
-def _ends_with(cue: str, words: Sequence[str]) -> str | None:
-    return next((w for w in words if cue.endswith(w)), None)
+@cache
+def _links_at_end() -> re.Pattern:
+    return re.compile("(?:" + "|".join(map(re.escape, _words().link)) + r"|\s)+$")
+
+
+@cache
+def _suffix(words: tuple[str, ...]) -> re.Pattern:
+    return re.compile("(?:" + "|".join(map(re.escape, words)) + ")$")
+
+
+def _ends_with(cue: str, words: tuple[str, ...]) -> str | None:
+    """The word of ``words`` (longest first) that ends the cue, if any."""
+    end = _suffix(words).search(cue)
+    return end.group() if end else None
 
 
 def _pct(q: Quantity) -> float | None:
@@ -133,14 +162,12 @@ def _amount(q: Quantity, text: str) -> bool:
     a rate, a change or a level per person (每千人口拥有托位数4.62个)."""
     if q.change is not None or q.dimension in _NOT_AMOUNTS or "/" in q.unit:
         return False
-    clause = text[_start(text, q.start, _CLAUSE_END):q.start]
-    return not any(w in clause for w in _words().level)
+    return not _has(_words().level, text, _start(text, q.start, _CLAUSE_END), q.start)
 
 
 def _forecast(q: Quantity, text: str) -> bool:
     """A figure its clause says is expected, not done (预计…新增学位约2.1万个)."""
-    clause = text[_start(text, q.start, _CLAUSE_END):q.start]
-    return any(w in clause for w in _words().forecast)
+    return _has(_words().forecast, text, _start(text, q.start, _CLAUSE_END), q.start)
 
 
 def _bigrams(s: str) -> set[str]:
@@ -197,9 +224,8 @@ class _Row:
         opening = max(text.rfind(c, start, q.start) for c in _OPEN)
         if opening >= 0 and not any(c in text[opening:q.start] for c in _CLOSE):
             start = opening + 1
-        item = text[start:q.start]
-        at = min((item.find(p) for p in w.plan if p in item), default=-1)
-        return at >= 0 and not any(v in item[:at] for v in w.achievement)
+        plan = _pattern(w.plan).search(text, start, q.start)
+        return plan is not None and not _has(w.achievement, text, start, plan.start())
 
     def record_of(self, ref: tuple[str, int]) -> _Record | None:
         return next((r for r in self.records if ref in (r.achieved, r.target, r.ratio)), None)
@@ -213,8 +239,7 @@ class _Row:
             if _pct(q) is None:
                 continue
             clause = _start(text, q.start, _CLAUSE_END)
-            around = text[clause:_end(text, q.end, _CLAUSE_END)]
-            if any(s in around for s in w.schedule):
+            if _has(w.schedule, text, clause, _end(text, q.end, _CLAUSE_END)):
                 continue                                     # 达到75%的序时进度要求
             prev = found[-1] if found else None
             gap = text[qs[i - 1].end:q.start] if i else None
@@ -224,7 +249,7 @@ class _Row:
             ratio = self._kind(i, q, clause)
             if ratio is None:
                 continue
-            if any(c in text[_start(text, q.start, _SENTENCE_END):q.start] for c in w.category):
+            if _has(w.category, text, _start(text, q.start, _SENTENCE_END), q.start):
                 ratio.scope = "category"                     # 本类实事整体完成率为111.5%
             ratio.group = len(found) + 1
             found.append(ratio)
@@ -312,8 +337,7 @@ class _Row:
     def _achievement(self, q: Quantity) -> bool:
         """An achievement verb in the figure's own item, before it (已完成120条)."""
         text = self.text["status"]
-        item = text[_start(text, q.start, _ITEM_END):q.start]
-        return any(v in item for v in _words().achievement)
+        return _has(_words().achievement, text, _start(text, q.start, _ITEM_END), q.start)
 
     def link_status_targets(self) -> None:
         text, qs, w = self.text["status"], self.qs["status"], _words()
@@ -324,7 +348,7 @@ class _Row:
                 continue
             clause_x = _start(text, qx.start, _CLAUSE_END)
             item_x = _start(text, qx.start, _ITEM_END)
-            planned = any(p in text[clause_x:qx.start] for p in w.plan)
+            planned = _has(w.plan, text, clause_x, qx.start)
             # X is no achievement itself (开工100个), though a verb may qualify it (纳入改造的2600户)
             own_item = not _ends_with(_strip_links(text[item_x:qx.start]), w.achievement)
             sentence_end = _end(text, qx.end, _SENTENCE_END)
@@ -337,11 +361,10 @@ class _Row:
                         or (rec is not None and (rec.target is not None or rec.achieved != ("status", y)))):
                     continue
                 clause_y = _start(text, qy.start, _CLAUSE_END)
-                if any(p in text[clause_y:qy.start] for p in w.plan) and clause_y != clause_x:
+                if clause_y != clause_x and _has(w.plan, text, clause_y, qy.start):
                     continue                             # a second plan figure, not an achievement
                 same_item = _start(text, qy.start, _ITEM_END) == item_x and own_item
-                between = text[qx.end:qy.start]
-                if planned or (same_item and any(v in between for v in w.achievement)):
+                if planned or (same_item and _has(w.achievement, text, qx.end, qy.start)):
                     self._target(x, y)
                 break                                   # only the first achievement of the unit
             if ("status", x) not in self.used and self.planned(x):
@@ -378,7 +401,7 @@ class _Row:
         y, qy = x - 1, qs[x - 1]
         if (qy.end > opening or opening - qy.end > _BRACKET_GAP or qy.unit != qx.unit or not _amount(qy, text)
                 or _start(text, opening, _ITEM_END) > qy.start
-                or not any(p in text[opening:qx.start] for p in _words().plan)):
+                or not _has(_words().plan, text, opening, qx.start)):
             return False
         rec = self.record_of(("status", y))
         if rec is not None and (rec.target is not None or rec.achieved != ("status", y)):
