@@ -58,6 +58,7 @@ _ITEM_END = _CLAUSE_END | frozenset("、")
 _OPEN, _CLOSE = "(（", ")）"
 _PERCENT_UNITS = {"%": 1.0, "％": 1.0, "成": 10.0}
 _NOT_AMOUNTS = frozenset({"percent", "permille", "percentage_point", "ratio", "rate"})
+_ANY_THING = frozenset({"count", "currency", "none"})   # units many things share (个, 人, 元)
 _REACH = ("占", "达", "达到", "为", "是")   # …年度任务80%: a plan ratio written without 的
 
 
@@ -420,13 +421,17 @@ class _Row:
             for y, qy in enumerate(qs):
                 ref = ("status", y)
                 rec = self.record_of(ref)
-                if (not _amount(qy, text) or qy.unit != qx.unit or _forecast(qy, text)
+                if (not _amount(qy, text) or qy.unit != qx.unit or _forecast(qy, text) or self.planned(y)
                         or (rec is not None and (rec.target is not None or rec.achieved != ref))):
                     continue
                 s = _similar(self._metric("task", qx), self._metric("status", qy))
-                if s > score:
+                if best is None or s > score:
                     best, score = y, s
-            if best is None or score < _SIMILAR:
+            # a measure (公里, 亩, 吨 …) written once in each cell needs no alike metrics:
+            # 改造农村公路300公里 ↔ 完成提档升级256公里; a count or money does
+            alone = (qx.dimension not in _ANY_THING and sum(1 for t in task_qs if t.unit == qx.unit) == 1
+                     and sum(1 for q in qs if q.unit == qx.unit) == 1)
+            if best is None or (score < _SIMILAR and not alone):
                 continue
             rec = self.record_of(("status", best))
             if rec is None:

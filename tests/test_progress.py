@@ -48,6 +48,10 @@ FORMS = [
     # target in the task cell, achievement in the status cell: same unit, same thing
     pytest.param("新建城市书房25家", "全市建成城市书房27家", [("s:27家", "t:25家", None, "task")],
                  id="task-target"),
+    pytest.param("新改建“美丽乡村路”300公里", "完成提档升级256公里，已下达补助资金1.2亿元",
+                 [("s:256公里", "t:300公里", None, "task")], id="task-target-measure-written-once"),
+    pytest.param("建设高标准农田80万亩", "年度任务80万亩，开工52万亩；完成夏播面积约400万亩",
+                 [("s:52万亩", "s:80万亩", None, "task")], id="task-target-restated-in-status"),
     # target and achievement in one status sentence
     pytest.param("推进老旧小区改造", "全年计划改造老旧小区140个，目前已开工128个",
                  [("s:128个", "s:140个", None, "task")], id="plan-then-achieved"),
