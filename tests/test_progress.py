@@ -224,3 +224,10 @@ def test_seed_progress_end_to_end_f1(tmp_path):
                           capture_output=True, text=True, check=True)
     scores = json.loads(done.stdout)
     assert scores["e2e_f1"] >= 0.95, scores
+    # pipeline.load() returns the table, typed and in order
+    import pipeline
+    from pipeline.schema import columns
+    progress = pipeline.load(out)["progress"]
+    assert list(progress.columns) == columns("progress") and len(progress) == scores["predicted"]
+    assert progress.progress_no.tolist() == list(range(1, len(progress) + 1))
+    assert str(progress.achieved_fact_no.dtype) == "Int32" and str(progress.status.dtype) == "category"
