@@ -42,7 +42,7 @@ from bisect import bisect_left
 from functools import cache, lru_cache
 from pathlib import Path
 
-from .extract.units import simplified
+from .extract.units import lexicon, simplified
 from .records import FactRef, Progress, Quantity, Report, Task
 
 __all__ = ["link", "status_of", "expected_pct", "MARGIN"]
@@ -59,7 +59,6 @@ _OPEN, _CLOSE = "(（", ")）"
 _PERCENT_UNITS = {"%": 1.0, "％": 1.0, "成": 10.0}
 _NOT_AMOUNTS = frozenset({"percent", "permille", "percentage_point", "ratio", "rate"})
 _ANY_THING = frozenset({"count", "currency", "none"})   # units many things share (个, 人, 元)
-_REACH = ("占", "达", "达到", "为", "是")   # …年度任务80%: a plan ratio written without 的
 
 
 @dataclass(frozen=True)
@@ -74,6 +73,8 @@ class _Words:
     link: tuple[str, ...]
     forecast: tuple[str, ...]
     level: tuple[str, ...]
+    ratio_verbs: tuple[str, ...]
+    joins: tuple[str, ...]
 
 
 def _read(name: str) -> tuple[str, ...]:
@@ -89,7 +90,8 @@ def _words() -> _Words:
     return _Words(plan, _read("completion_rates.txt"), _read("done_verbs.txt"),
                   _read("achievement_verbs.txt"), _read("schedule_words.txt"),
                   _read("category_scope_words.txt"), _read("share_words.txt"), _read("link_words.txt"),
-                  _read("forecast_words.txt"), _read("level_words.txt"))
+                  _read("forecast_words.txt"), _read("level_words.txt"), _read("ratio_verbs.txt"),
+                  ("、", *lexicon().metric_words["join"]))    # 的80.8%、58.5% / 的56%和54.5%
 
 
 # --- the text around a figure ---------------------------------------------------------
@@ -244,7 +246,7 @@ class _Row:
                 continue                                     # 达到75%的序时进度要求
             prev = found[-1] if found else None
             gap = text[qs[i - 1].end:q.start] if i else None
-            if prev is not None and prev.index == i - 1 and gap is not None and gap.strip() in ("、", "和", "及", "与"):
+            if prev is not None and prev.index == i - 1 and gap is not None and gap.strip() in w.joins:
                 found.append(_Ratio(i, prev.kind, prev.scope, prev.group, prev.targets, prev.cue_start, prev.alone))
                 continue                                     # 分别完成…的80.8%、58.5%
             ratio = self._kind(i, q, clause)
@@ -282,7 +284,7 @@ class _Row:
             if word:
                 return _Ratio(i, "plan", targets=[i - 1], cue_start=clause + words.index(word))
         word = _ends_with(plan.rstrip(), w.plan)
-        if word and not de and not plan.rstrip()[:-len(word)].endswith(w.done + _REACH):
+        if word and not de and not plan.rstrip()[:-len(word)].endswith(w.done + w.ratio_verbs):
             word = None             # 超任务20%, 工程量均不足10%: without 的, only 完成/占/达 年度任务80%
         if word:
             return _Ratio(i, "plan", targets=targets, cue_start=clause + len(plan.rstrip()) - len(word))

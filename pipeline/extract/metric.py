@@ -580,7 +580,7 @@ def _what_is_completed(text: str, numbers: Sequence[Number], links: list[Link]) 
         if share:
             gap = text[numbers[i - 1].end:number.start].strip() if i else None
             head = next((h for h, members in group.items() if members[-1] == i - 1), None)
-            if head is not None and gap in ("、", "和", "及", "与"):
+            if head is not None and (gap == _LIST or gap in _JOIN):
                 group[head].append(i)
                 continue
             plan = _plan_cue(text, clause, number.start) if planned else None
