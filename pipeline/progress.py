@@ -16,10 +16,13 @@ after a figure, 内部装饰完成60%). The forms, in the order they are read:
    figure it completes (the nearest one before it in its sentence; by unit where
    bracketed targets are written; lists pair in order);
 2. a target and an achievement in one sentence of the status cell, same unit: a
-   target whose clause opens with a plan word (计划…X…已完成Y), or one written in the
-   same item before an achievement verb (X中已完成Y, 126条…已完成120条);
+   target whose clause opens with a plan word (计划…X…已完成Y, 项目总投资X…完成投资Y;
+   also written after it: 新建Y，年度目标X), one written in the same item before an
+   achievement verb (X中已完成Y, 126条…已完成120条), or one in brackets after it
+   (Y(目标X)); a figure named as a plan is never an achievement;
 3. a target in the task cell and an achievement in the status cell: same unit, and
-   the same thing (metrics alike).
+   the same thing (metrics alike; a length, area … written once in each cell needs
+   no more); a completion rate with no figure of its own completes the task's target.
 
 What is never progress: population and service rates (失业率, 覆盖率, 建档率 — any rate
 not listed as a completion rate), shares (占比, 占…支出的), changes (增长, 提高),
@@ -79,13 +82,14 @@ class _Words:
 
 def _read(name: str) -> tuple[str, ...]:
     """The words of one list, longest first (so a compound wins over its head)."""
-    lines = (RESOURCES / name).read_text("utf-8").splitlines()    # ../plan_words.txt is shared with extract
+    lines = (RESOURCES / name).read_text("utf-8").splitlines()
     words = {w.strip() for w in lines if w.strip() and not w.startswith("#")}
     return tuple(sorted(words, key=lambda w: (-len(w), w)))
 
 
 @cache
 def _words() -> _Words:
+    # ../plan_words.txt is shared with extract; plan totals (总投资) are plans here only
     plan = tuple(sorted(set(_read("../plan_words.txt") + _read("plan_totals.txt")), key=lambda w: (-len(w), w)))
     return _Words(plan, _read("completion_rates.txt"), _read("done_verbs.txt"),
                   _read("achievement_verbs.txt"), _read("schedule_words.txt"),
