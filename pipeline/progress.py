@@ -78,6 +78,7 @@ class _Words:
     level: tuple[str, ...]
     ratio_verbs: tuple[str, ...]
     joins: tuple[str, ...]
+    synonyms: dict[str, frozenset[str]]          # unit → the units of its group
 
 
 def _read(name: str) -> tuple[str, ...]:
@@ -95,7 +96,8 @@ def _words() -> _Words:
                   _read("achievement_verbs.txt"), _read("schedule_words.txt"),
                   _read("category_scope_words.txt"), _read("share_words.txt"), _read("link_words.txt"),
                   _read("forecast_words.txt"), _read("level_words.txt"), _read("ratio_verbs.txt"),
-                  ("、", *lexicon().metric_words["join"]))    # 的80.8%、58.5% / 的56%和54.5%
+                  ("、", *lexicon().metric_words["join"]),    # 的80.8%、58.5% / 的56%和54.5%
+                  {u: frozenset(group) for group in map(str.split, _read("unit_synonyms.txt")) for u in group})
 
 
 # --- the text around a figure ---------------------------------------------------------
@@ -427,10 +429,13 @@ class _Row:
             for y, qy in enumerate(qs):
                 ref = ("status", y)
                 rec = self.record_of(ref)
-                if (not _amount(qy, text) or qy.unit != qx.unit or _forecast(qy, text) or self.planned(y)
+                if (not _amount(qy, text) or _forecast(qy, text) or self.planned(y)
                         or (rec is not None and (rec.target is not None or rec.achieved != ref))):
                     continue
-                s = _similar(self._metric("task", qx), self._metric("status", qy))
+                if qy.unit != qx.unit and not (qy.unit in _words().synonyms.get(qx.unit, ())
+                                               and self._agrees(qx, qy, rec)):
+                    continue                         # 名 and 人 only where the stated ratio agrees
+                s = self._same_thing(qx, qy, rec)
                 if best is None or s > score:
                     best, score = y, s
             # a measure (公里, 亩, 吨 …) written once in each cell needs no alike metrics:
@@ -452,6 +457,35 @@ class _Row:
         if len(free) == 1 and len(alone) == 1:
             alone[0].target = ("task", free[0])
             self.used.add(("task", free[0]))
+        # one task target for several parts, each stated against it (筛查20万人: 宫颈癌11.2万人
+        # 56%, 乳腺癌10.9万人 54.5%): each record whose figures agree with it shares it
+        for rec in self.records:
+            if rec.target is None and rec.achieved and rec.ratio:
+                qy = qs[rec.achieved[1]]
+                shared = [x for x, qx in enumerate(task_qs) if ("task", x) in self.used and self._agrees(qx, qy, rec)
+                          and (qx.unit == qy.unit or qy.unit in _words().synonyms.get(qx.unit, ()))]
+                if len(shared) == 1:
+                    rec.target = ("task", shared[0])
+
+    def _same_thing(self, target: Quantity, achieved: Quantity, rec: _Record | None) -> float:
+        """How surely a task-cell target and a status figure of its unit measure one thing:
+        alike metrics; a status figure whose metric is only its verb (已建成24个: the task
+        names the thing); or figures that agree with the ratio stated for the status figure
+        (736户 of 800户 with 竣工率92%)."""
+        metric = self._metric("status", achieved)
+        w = _words()
+        if metric in w.achievement or metric in w.done:
+            return 1.0
+        if self._agrees(target, achieved, rec):
+            return 1.0
+        return _similar(self._metric("task", target), metric)
+
+    def _agrees(self, target: Quantity, achieved: Quantity, rec: _Record | None) -> bool:
+        """100 · achieved / target is the ratio the record states, within a point."""
+        if rec is None or rec.ratio is None or not target.value:
+            return False
+        stated = _pct(self.qs["status"][rec.ratio[1]])
+        return stated is not None and abs(100 * achieved.value / target.value - stated) <= 1.0
 
     def _metric(self, field_: str, q: Quantity) -> str:
         """The figure's metric, or failing one the words of its item before it."""

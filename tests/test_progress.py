@@ -84,6 +84,16 @@ FORMS = [
     pytest.param("开展两癌筛查", "完成宫颈癌筛查3.1万人、乳腺癌筛查2.9万人，分别完成年度任务的62%和58%",
                  [("s:3.1万人", None, "s:62%", "task"), ("s:2.9万人", None, "s:58%", "task")],
                  id="ratio-list-without-targets"),
+    pytest.param("免费开展两癌筛查5万人", "完成宫颈癌筛查3.1万人、乳腺癌筛查2.9万人，分别完成年度任务的62%和58%",
+                 [("s:3.1万人", "t:5万人", "s:62%", "task"), ("s:2.9万人", "t:5万人", "s:58%", "task")],
+                 id="one-task-target-shared-by-agreeing-parts"),
+    pytest.param("为30万名适龄妇女免费筛查", "完成宫颈癌筛查4.5万人、乳腺癌筛查4.8万人，分别占年度任务的15%、16%",
+                 [("s:4.5万人", "t:30万名", "s:15%", "task"), ("s:4.8万人", "t:30万名", "s:16%", "task")],
+                 id="unit-synonyms-when-ratios-agree"),
+    pytest.param("改造农村危房800户", "已完成危房改造736户，竣工率92%", [("s:736户", "t:800户", "s:92%", "task")],
+                 id="task-target-agrees-with-ratio"),
+    pytest.param("新建村级综合服务中心30个", "已建成24个", [("s:24个", "t:30个", None, "task")],
+                 id="task-names-the-thing"),
     # a task-cell target joins the record of a ratio
     pytest.param("新增护理型床位700张", "新增护理型床位812张，为年度任务的116%",
                  [("s:812张", "t:700张", "s:116%", "task")], id="task-target-and-ratio"),
@@ -131,6 +141,7 @@ NOT_PROGRESS = [
     pytest.param("每千人口托位数达到4个", "每千人口拥有托位数3.6个", id="level-per-population"),
     pytest.param("改善城市交通", "新增公交线路12条，开通定制公交8条", id="different-unit-no-target"),
     pytest.param("免费培训农民工1万人次", "为2300家企业提供用工服务", id="task-target-other-unit"),
+    pytest.param("为30万名适龄妇女免费筛查", "完成宫颈癌筛查4.5万人", id="unit-synonym-without-ratio"),
     pytest.param("增加养老床位", "新增床位500张，超任务20%", id="excess-over-plan"),
     pytest.param("改造老旧小区", "剩余6个小区工程量均不足15%", id="plan-word-without-de-or-verb"),
 ]
@@ -208,8 +219,9 @@ def test_records_point_at_facts_of_their_own_task(rows):
         assert all(facts.get(r) == row["task_no"] for r in named), row
         assert row["scope"] in ("task", "category") and row["status"] in (
             "done", "ahead", "on_track", "behind", "unknown")
-    used = [r for row in prog for k in ("achieved", "target") if (r := row[f"{k}_fact_no"]) is not None]
-    assert len(used) == len(set(used))                     # a figure is achieved or target once
+    achieved = [r for row in prog if (r := row["achieved_fact_no"]) is not None]
+    targets = {r for row in prog if (r := row["target_fact_no"]) is not None}
+    assert len(achieved) == len(set(achieved)) and not targets & set(achieved)   # achieved once, never a target
 
 
 # --- the seed, through the shared scorer ------------------------------------------------
