@@ -1,4 +1,4 @@
-"""The README's three analyses, runnable: ``python docs/analyses.py [PROCESSED_DIR]``."""
+"""The README's four analyses, runnable: ``python docs/analyses.py [PROCESSED_DIR]``."""
 from __future__ import annotations
 
 import sys
@@ -21,18 +21,26 @@ def figures_by_dimension(facts: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFra
                          aggfunc="count", fill_value=0, observed=True))
 
 
-def targets_against_progress(facts: pd.DataFrame) -> pd.DataFrame:
-    """2. Targets in the task text against progress in the status text, same task and unit."""
-    keys = ["report_id", "task_no", "unit"]
-    target = facts[facts.field == "task"].drop_duplicates(keys)
-    progress = facts[facts.field == "status"].drop_duplicates(keys)
-    both = target.merge(progress, on=keys, suffixes=("_target", "_progress"))
-    both["progress_pct"] = (100 * both.value_progress / both.value_target).round(1)
-    return both[["task_no", "mention_target", "mention_progress", "metric_progress", "progress_pct"]]
+def behind_schedule(progress: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFrame:
+    """2. Which tasks are behind schedule: completion more than 10 points under the
+    share of the year elapsed (the status margins are in the README)."""
+    behind = progress[progress.status == "behind"].merge(
+        tasks[["report_id", "task_no", "task"]], on=["report_id", "task_no"])
+    return behind[["task_no", "task", "metric", "completion_pct", "expected_pct"]]
+
+
+def completion_by_category(progress: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFrame:
+    """3. Completion by category: records per status and the median completion."""
+    categories = tasks.drop_duplicates(["report_id", "category_no"])[["report_id", "category_no", "category"]]
+    p = progress.merge(categories, on=["report_id", "category_no"])
+    table = p.pivot_table(index="category", columns="status", values="progress_no",
+                          aggfunc="count", fill_value=0, observed=True)
+    table["median_pct"] = p.groupby("category", observed=True).completion_pct.median()
+    return table
 
 
 def metric_over_periods(facts: pd.DataFrame, reports: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """3. One metric over reporting periods: a column per period's last month.
+    """4. One metric over reporting periods: a column per period's last month.
 
     Monthly reports of one region (1-3月, 1-6月, 1-9月 …) sit side by side in the
     tables; a cell that gives its own period (1-8月份) carries it in the facts too."""
@@ -45,7 +53,8 @@ def metric_over_periods(facts: pd.DataFrame, reports: pd.DataFrame, metric: str)
 def main(argv: list[str]) -> None:
     t = pipeline.load(argv[0] if argv else None)
     print(figures_by_dimension(t["facts"], t["tasks"]).head(8), end="\n\n")
-    print(targets_against_progress(t["facts"]).head(8), end="\n\n")
+    print(behind_schedule(t["progress"], t["tasks"]), end="\n\n")
+    print(completion_by_category(t["progress"], t["tasks"]), end="\n\n")
     print(metric_over_periods(t["facts"], t["reports"], "支出"))
 
 

@@ -1,4 +1,4 @@
-"""民生实事 progress reports → typed, validated quantity data.
+"""民生实事 progress reports → typed, validated quantity and progress data.
 
 Importing the package loads nothing heavy: jieba and Great Expectations are imported
 by the stage that needs them.
@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 from pathlib import Path
 
-__version__ = "0.1.1"
+__version__ = "0.2.0"
 
 # raw/, processed/, expectations/ and docs/ default to the project's own folders, not
 # the working directory, so a cron job can run from anywhere
@@ -17,10 +17,11 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # The stages' own functions live in their modules (from pipeline.extract import extract):
 # re-exported here under the module's name they would be shadowed by the module as
 # soon as it is imported.
-__all__ = ["run", "load", "Report", "Category", "Task", "Quantity", "Problem", "__version__"]
+__all__ = ["run", "load", "Report", "Category", "Task", "Quantity", "Progress", "FactRef", "Problem", "__version__"]
 
 _HOMES = {"run": "batch", "load": "export", "Report": "records", "Category": "records",
-          "Task": "records", "Quantity": "records", "Problem": "records"}
+          "Task": "records", "Quantity": "records", "Progress": "records", "FactRef": "records",
+          "Problem": "records"}
 
 
 def __getattr__(name: str):

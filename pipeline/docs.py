@@ -20,6 +20,8 @@ _TABLE_INTROS = {
     "reports": ("每份报告一行", "one row per report"),
     "tasks": ("每项工作任务一行", "one row per task (编号)"),
     "facts": ("每个数值一行", "one row per quantity found in a task or status cell"),
+    "progress": ("每条进度记录一行：完成数、目标数与完成比例",
+                 "one row per progress record: the achieved figure, the target and the completion ratio of one piece of work"),
 }
 
 

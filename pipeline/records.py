@@ -78,3 +78,39 @@ class Quantity:
     change_group: int | None = None  # shared by the before/after pair, unique within the cell
     period_start_month: int | None = None  # the cell's own period for this figure (1-8月份), else None
     period_end_month: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FactRef:
+    """One quantity of a task row: the cell it is in and its place among that cell's
+    quantities as extract returned them (0-based); tables turns it into a fact_no."""
+
+    field: str                     # "task" | "status"
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far one piece of work has got against its plan, inside one task row
+    (the scheme: ../shared/gold/PROGRESS.md). At least two of achieved / target /
+    ratio, or a ratio alone that states how much of a piece of work is done."""
+
+    category_no: int
+    task_no: int
+    scope: str                     # "task" | "category" (本类实事整体完成率为…)
+    metric: str | None             # what is measured: the achieved figure's metric, else the target's, else the ratio's
+    unit: str                      # the achieved (else target, else ratio) figure's unit
+    dimension: str
+    achieved: FactRef | None       # what has been done (已完成120条)
+    target: FactRef | None         # what was planned (126条…, 年度目标(50场), a task-cell target)
+    ratio: FactRef | None          # the stated completion percentage (完成率98.5%, 为年度任务的110%)
+    achieved_value: float | None
+    target_value: float | None     # stated, or implied = achieved / ratio
+    target_basis: str | None       # "stated" | "implied" | None
+    stated_pct: float | None       # the ratio in percent (三成 → 30)
+    computed_pct: float | None     # 100 · achieved / target, both written
+    completion_pct: float | None   # stated, else computed
+    expected_pct: float | None     # share of the plan's period elapsed at the period end (1-9月 → 75)
+    status: str                    # "done" | "ahead" | "on_track" | "behind" | "unknown"
+    period_start_month: int | None
+    period_end_month: int | None

@@ -68,6 +68,28 @@ FIELDS: dict[str, list[tuple]] = {
         ("period_start_month", pa.int8(), True, "数值所属统计期起始月", "first month of the period the figure covers", "1"),
         ("period_end_month", pa.int8(), True, "数值所属统计期截止月", "last month of the period the figure covers", "9"),
     ] + _DQ,
+    "progress": _COMMON + [
+        ("progress_no", pa.int32(), False, "进度记录序号（报告内）", "progress record number within the report, 1-based", "1"),
+        ("category_no", pa.int16(), False, "类别序号", "category number", "15"),
+        ("task_no", pa.int16(), False, "任务编号（记录所在行）", "task number of the row the record is written in", "42"),
+        ("scope", DICT, False, "范围：task 本项任务 / category 整个类别", "what the record is about: the task, or its whole category (本类实事整体完成率)", "task"),
+        ("metric", pa.string(), True, "所度量的指标（完成数，否则目标数、完成比例的指标）", "what is measured: the achieved figure's metric, else the target's, else the ratio's", "农村地区清洁取暖建设"),
+        ("unit", DICT, False, "单位（完成数，否则目标数、比例的单位）", "unit of the achieved figure, else of the target, else of the ratio", "户"),
+        ("dimension", DICT, False, "量纲", "dimension of that figure", "count"),
+        ("achieved_fact_no", pa.int32(), True, "完成数所在事实序号（facts.fact_no）", "fact_no of the achieved figure (已完成120条), else null", "88"),
+        ("target_fact_no", pa.int32(), True, "目标数所在事实序号", "fact_no of the written target (126条…, 年度目标(50场), a task-cell target), else null", "null"),
+        ("ratio_fact_no", pa.int32(), True, "完成比例所在事实序号", "fact_no of the stated completion ratio (开工率98.5%, 为年度任务的110%), else null", "89"),
+        ("achieved_value", pa.float64(), True, "完成数（基本单位）", "achieved value in base units", "147900.0"),
+        ("target_value", pa.float64(), True, "目标数（基本单位；写明或推算）", "target value in base units: written, or implied as achieved / ratio", "150152.28"),
+        ("target_basis", DICT, True, "目标来源：stated 写明 / implied 由完成数÷比例推算", "stated (written) or implied (achieved / ratio); null without a target", "implied"),
+        ("stated_pct", pa.float64(), True, "报告写明的完成比例（%）", "completion ratio as written, in percent (三成 → 30)", "98.5"),
+        ("computed_pct", pa.float64(), True, "按完成数÷目标数计算的完成比例（%）", "100 · achieved / target where both are written", "null"),
+        ("completion_pct", pa.float64(), True, "完成比例（%）：写明的优先，否则计算值", "completion in percent: stated, else computed", "98.5"),
+        ("expected_pct", pa.float64(), True, "按时间进度应完成的比例（%）：年度计划1-9月为75", "share of the plan's period elapsed at the period end (annual plan at 1–9月 → 75)", "75.0"),
+        ("status", DICT, False, "进度状态：done 已完成 / ahead 超前 / on_track 正常 / behind 滞后 / unknown 未知", "done (≥100%), ahead (≥ expected + 10), on_track (within 10 points), behind (< expected − 10), unknown", "ahead"),
+        ("period_start_month", pa.int8(), True, "统计期起始月", "first month of the period the record covers", "1"),
+        ("period_end_month", pa.int8(), True, "统计期截止月", "last month of the period the record covers", "9"),
+    ] + _DQ,
 }
 
 TABLES = tuple(FIELDS)

@@ -5,25 +5,29 @@ from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
-from .records import Quantity, Report
+from .records import Progress, Quantity, Report
 from .schema import TABLES, columns, schema
 
 FIELDS_OF_TASK = ("task", "status")   # the cells a task row's facts come from, in this order
 
 
 def build_tables(report: Report,
-                 quantities: Mapping[tuple[int, str], Sequence[Quantity]]) -> dict[str, pa.Table]:
-    """The reports, tasks and facts tables of one report.
+                 quantities: Mapping[tuple[int, str], Sequence[Quantity]],
+                 progress: Sequence[Progress] = ()) -> dict[str, pa.Table]:
+    """The reports, tasks, facts and progress tables of one report.
 
-    ``quantities`` maps (task_no, field) to the quantities extracted from that cell.
-    Rows start as passed; the validate stage sets ``dq_passed`` / ``dq_failures``.
+    ``quantities`` maps (task_no, field) to the quantities extracted from that cell;
+    ``progress`` holds the progress stage's records, whose fact references become
+    fact numbers. Rows start as passed; the validate stage sets ``dq_passed`` / ``dq_failures``.
     """
     ids = {"report_id": report.report_id, "source_file": report.source_file}
     facts = []
+    fact_no: dict[tuple[int, str, int], int] = {}     # (task_no, field, index in the cell) → fact_no
     groups: dict[tuple[int, str, int], int] = {}
     for task in report.tasks:
         for field in FIELDS_OF_TASK:
-            for q in quantities.get((task.task_no, field), ()):
+            for index, q in enumerate(quantities.get((task.task_no, field), ())):
+                fact_no[(task.task_no, field, index)] = len(facts) + 1
                 group = None
                 if q.change_group is not None:
                     group = groups.setdefault((task.task_no, field, q.change_group), len(groups) + 1)
@@ -54,6 +58,16 @@ def build_tables(report: Report,
             "line_start": t.line_start, "line_end": t.line_end,
         } for t in report.tasks],
         "facts": facts,
+        "progress": [{
+            **ids, "progress_no": n, "category_no": p.category_no, "task_no": p.task_no,
+            "scope": p.scope, "metric": p.metric, "unit": p.unit, "dimension": p.dimension,
+            **{f"{role}_fact_no": None if ref is None else fact_no.get((p.task_no, ref.field, ref.index))
+               for role, ref in (("achieved", p.achieved), ("target", p.target), ("ratio", p.ratio))},
+            "achieved_value": p.achieved_value, "target_value": p.target_value,
+            "target_basis": p.target_basis, "stated_pct": p.stated_pct, "computed_pct": p.computed_pct,
+            "completion_pct": p.completion_pct, "expected_pct": p.expected_pct, "status": p.status,
+            "period_start_month": p.period_start_month, "period_end_month": p.period_end_month,
+        } for n, p in enumerate(progress, 1)],
     }
     return {name: _to_arrow(name, rows[name]) for name in TABLES}
 

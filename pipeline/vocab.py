@@ -51,6 +51,9 @@ class Lexicon:
     agency_suffixes: tuple[str, ...]           # 局 委 办 …: what a lead unit ends with
     cues: Mapping[str, tuple[str, ...]]        # kind → clause cue words (cues.tsv)
     title_words: Mapping[str, tuple[str, ...]] # kind → words a title is read with (title_words.tsv)
+    simplified: Mapping[int, str]              # str.translate table, traditional → simplified, one char each
+    plan_words: tuple[str, ...]                # 年度任务 计划 目标 …, longest first: never a metric
+    progress_words: Mapping[str, tuple[str, ...]]  # progress/<list>.txt → its lines, longest first
     fingerprint: str                           # sha256 over every resource file read
 
     def markers(self, position: str) -> list[str]:
@@ -106,8 +109,18 @@ def lexicon() -> Lexicon:
         agency_suffixes=tuple(w for w, in rows("agency_suffixes.txt")),
         cues=MappingProxyType(_grouped(rows("cues.tsv"))),
         title_words=MappingProxyType(_grouped(rows("title_words.tsv"))),
+        simplified=MappingProxyType(str.maketrans(dict(rows("extract/t2s.tsv")))),
+        plan_words=_longest_first(w for w, in rows("plan_words.txt")),
+        progress_words=MappingProxyType({
+            name[len("progress/"):-len(".txt")]: _longest_first("\t".join(r) for r in rows(name))
+            for name in files if name.startswith("progress/") and name.endswith(".txt")}),
         fingerprint=_fingerprint(files),
     )
+
+
+def _longest_first(words) -> tuple[str, ...]:
+    """Distinct words, longest first (so a compound wins over its head), then in order."""
+    return tuple(sorted({w.strip() for w in words if w.strip()}, key=lambda w: (-len(w), w)))
 
 
 def _grouped(rows: list[list[str]]) -> dict[str, tuple[str, ...]]:
@@ -116,6 +129,12 @@ def _grouped(rows: list[list[str]]) -> dict[str, tuple[str, ...]]:
     for word, kind in rows:
         out.setdefault(kind, []).append(word)
     return {k: tuple(v) for k, v in out.items()}
+
+
+def simplified(text: str) -> str:
+    """The text in simplified characters, one character for one (extract/t2s.tsv, from
+    OpenCC): same length, so every offset into it is an offset into the text as written."""
+    return text.translate(lexicon().simplified)
 
 
 # --- numerals ---------------------------------------------------------------------

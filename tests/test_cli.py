@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
+from pipeline.schema import TABLES
 
 SEED = Path(__file__).resolve().parent.parent / "raw" / "linyi_2021_01-09.txt"
 ERROR_LINE = re.compile(r"^Error: .+: .+ — .+$")
@@ -27,7 +28,7 @@ def test_seed_run_writes_all_tables_and_passes(elsewhere, raw, tmp_path, capsys)
     out = tmp_path / "out"
     before = hashlib.sha256((raw / SEED.name).read_bytes()).hexdigest()
     assert run(raw, "--out", out) == 0
-    for table in ("reports", "tasks", "facts"):
+    for table in TABLES:
         assert (out / table / f"{SEED.stem}.parquet").is_file()
     tasks = pd.read_parquet(out / "tasks")
     assert len(tasks) == 59
@@ -121,7 +122,7 @@ def test_jobs_2_gives_the_same_tables_as_jobs_1(elsewhere, raw, tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     assert run(raw, "--out", one) == 0
     assert run(raw, "--out", two, "--jobs", "2") == 0
-    for table in ("reports", "tasks", "facts"):
+    for table in TABLES:
         for f in (one / table).glob("*.parquet"):
             assert f.read_bytes() == (two / table / f.name).read_bytes()
 
@@ -252,7 +253,7 @@ def test_a_killed_worker_neither_hangs_nor_stops_the_batch(tmp_path):
 
 
 def test_readme_analyses_run_on_the_output(elsewhere, raw, tmp_path, capsys):
-    """docs/analyses.py (the README's three analyses) works on what a run writes."""
+    """docs/analyses.py (the README's analyses) works on what a run writes."""
     import importlib.util
 
     import pipeline
@@ -266,7 +267,9 @@ def test_readme_analyses_run_on_the_output(elsewhere, raw, tmp_path, capsys):
     by_dimension = analyses.figures_by_dimension(t["facts"], t["tasks"])
     assert by_dimension.to_numpy().sum() == len(t["facts"])
     assert {"count", "currency", "percent"} <= set(by_dimension.columns)
-    progress = analyses.targets_against_progress(t["facts"])
-    assert len(progress) >= 1 and (progress.progress_pct > 0).all()
+    behind = analyses.behind_schedule(t["progress"], t["tasks"])
+    assert len(behind) >= 1 and (behind.completion_pct < behind.expected_pct).all()
+    by_category = analyses.completion_by_category(t["progress"], t["tasks"])
+    assert by_category.drop(columns="median_pct").to_numpy().sum() == len(t["progress"])
     periods = analyses.metric_over_periods(t["facts"], t["reports"], "支出")
     assert {8, 9} <= set(periods.columns)

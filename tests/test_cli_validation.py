@@ -16,6 +16,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.quality import DEFAULT_EXPECTATIONS
+from pipeline.schema import TABLES
 
 PROJECT = Path(__file__).resolve().parent.parent
 SEED = PROJECT / "raw" / "linyi_2021_01-09.txt"
@@ -85,7 +86,7 @@ def test_failing_error_check_exits_1_and_keeps_the_rows(elsewhere, raw, tmp_path
     assert run(raw, "--out", out, "--expectations", exp) == 1
     stdout = capsys.readouterr().out
     assert f"ERROR   {ALWAYS_FAILS} [reports]" in stdout
-    for table in ("reports", "tasks", "facts"):
+    for table in TABLES:
         assert (out / table / f"{SEED_ID}.parquet").is_file()
     reports = pd.read_parquet(out / "reports" / f"{SEED_ID}.parquet")
     assert reports["dq_passed"].tolist() == [False]

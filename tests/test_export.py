@@ -26,6 +26,7 @@ from pipeline import export as ex
 from pipeline.export import LockedError, Manifest, export, load, lock, prune
 from pipeline.records import Category, Quantity, Report, Task
 from pipeline.schema import TABLES, schema
+from pipeline.progress import link
 from pipeline.tables import build_tables
 
 TESTS = Path(__file__).resolve().parent
@@ -50,7 +51,7 @@ def make_report(report_id: str = "linyi_2021_01-09", *, region: str | None = "�
     its dictionaries differ from "a"'s."""
     s1 = f"1-{end_month}月份,共为{people}万名城乡低保对象发放救助资金10.83亿元"
     t2 = "免费康复救助2000名残疾儿童"
-    s2 = "依托42家定点康复机构提供康复训练" if flavour == "a" else "基础养老金由142元/人/月提高至150元/人/月"
+    s2 = "依托42家定点康复机构为1980名残疾儿童提供康复训练" if flavour == "a" else "基础养老金由142元/人/月提高至150元/人/月"
     cats = (Category(1, "加强特殊困难群体关爱服务保障", 7), Category(2, "提升养老待遇水平", 13))
     tasks = (
         Task(1, cats[0].name, 1, "提高困难群众救助保障水平", s1,
@@ -69,14 +70,16 @@ def make_report(report_id: str = "linyi_2021_01-09", *, region: str | None = "�
         (2, "task"): [q(t2, "2000名", 2000.0, "名", "count", metric="残疾儿童")],
     }
     if flavour == "a":
-        quantities[(2, "status")] = [q(s2, "42家", 42.0, "家", "count", approx="about")]
+        quantities[(2, "status")] = [q(s2, "42家", 42.0, "家", "count", approx="about"),
+                                     q(s2, "1980名", 1980.0, "名", "count", metric="残疾儿童")]
     else:
         quantities[(2, "status")] = [
             q(s2, "142元/人/月", 142.0, "元/人/月", "currency_rate", change="increase",
               change_role="before", change_group=1),
             q(s2, "150元/人/月", 150.0, "元/人/月", "currency_rate", change="increase",
               change_role="after", change_group=1)]
-    return build_tables(report, quantities)
+    # flavour a: 1980 of the 2000 children in the task cell, a progress record
+    return build_tables(report, quantities, link(report, quantities))
 
 
 def same_type(got: pa.DataType, want: pa.DataType) -> bool:
@@ -172,7 +175,7 @@ def test_byte_identical_in_fresh_folders(tmp_path, two_reports):
     export(a, two_reports, manifest=Manifest.load(a), suites_hash=SUITES)
     export(b, two_reports, manifest=Manifest.load(b), suites_hash=SUITES)
     fa, fb = parquet_files(a), parquet_files(b)
-    assert len(fa) == 6 and {k: v[2] for k, v in fa.items()} == {k: v[2] for k, v in fb.items()}
+    assert len(fa) == 2 * len(TABLES) and {k: v[2] for k, v in fa.items()} == {k: v[2] for k, v in fb.items()}
 
 
 def test_byte_identical_across_processes(tmp_path):
@@ -249,7 +252,7 @@ def test_what_makes_a_report_stale(out, two_reports, change):
     if change == "raw-bytes":
         args[1] = "0" * 64
     elif change == "pipeline-version":
-        args[2] = "0.2.0"
+        args[2] = "0.0.0-other"
     elif change == "suites":
         args[3] = "suites-v2"
     elif change == "output-edited":
@@ -283,7 +286,7 @@ def test_manifest_records_sources_and_dq_status(out, two_reports):
     assert jinan["sha256"] == "ab" * 32     # the caller's hash of the raw file wins
     assert pq.read_metadata(out / "facts" / "jinan_2021_01-06.parquet").metadata[b"source_sha256"] == b"ab" * 32
     assert linyi["dq_passed"] and not jinan["dq_passed"]
-    assert jinan["dq_failed_rows"] == {"reports": 0, "tasks": 0, "facts": 1}
+    assert jinan["dq_failed_rows"] == {"reports": 0, "tasks": 0, "facts": 1, "progress": 0}
     assert m.failed() == ["jinan_2021_01-06"]
     assert linyi["pipeline_version"] == pipeline.__version__ and linyi["suites_hash"] == SUITES
     for name in TABLES:
@@ -312,7 +315,7 @@ def _second_run(two_reports):
             "heze_2021_01-03": make_report("heze_2021_01-03", region="菏泽市", end_month=3)}
 
 
-N_REPLACES = 2 * len(TABLES) + 1      # six Parquet files, then the manifest
+N_REPLACES = 2 * len(TABLES) + 1      # one Parquet file per table and report, then the manifest
 
 
 @pytest.mark.parametrize("crash_after", range(N_REPLACES))

@@ -72,7 +72,7 @@ def test_approx_accuracy(result):
 
 
 def test_metric_similarity(result):
-    assert result["metric_sim"] >= 0.75, result
+    assert result["metric_sim"] >= 0.89, result     # issue 10: unchanged by the progress work
 
 
 def test_every_metric_is_a_substring_at_its_offset():

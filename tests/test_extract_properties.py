@@ -82,3 +82,19 @@ def test_arabic_with_magnitude_is_exact(n, magnitude):
     cents = f"{n / 100:.2f}"
     (q,) = extract(f"资金{cents}{magnitude}元")
     assert q.value == n * (10**4 if magnitude == "万" else 10**8) // 100
+
+
+CONTROL = st.sampled_from([chr(c) for c in (*range(0x20), *range(0x7f, 0xa0))] + ["\u2028", "\u2029"])
+TRADITIONAL = st.sampled_from(list("為發放萬億項類張臨時救助資金護理型床位達年度任務的"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(REPORT_ALPHABET, CONTROL, TRADITIONAL), max_size=50).map("".join))
+def test_metrics_are_verbatim_and_hold_no_control_character(text):
+    """Whatever the text (traditional characters, control characters anywhere), every
+    metric is the cell's own text at metric_start and holds no control character."""
+    for q in extract(text):
+        if q.metric is not None:
+            assert text[q.metric_start:q.metric_start + len(q.metric)] == q.metric
+            assert not any(ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 or c in "\u2028\u2029" for c in q.metric), q
+            assert any(c.isalnum() for c in q.metric), q          # never punctuation alone

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.schema import TABLES
 from validate_fixtures import concat, seed_tables
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -59,7 +60,7 @@ def test_data_docs_index_lists_the_run_offline(validated, tmp_path):
     # the rows exist only once bootstrap-table (vendored under static/vendor/) has run
     rows = re.findall(r'<tr class="clickable-row" data-href="([^"]+)" data-index="\d+">(.*?)</tr>', dom, flags=re.S)
     ours = {href.split("/")[1]: cells for href, cells in rows if v.run_name in href}
-    assert set(ours) == {"reports", "tasks", "facts"}
+    assert set(ours) == set(TABLES)
     assert "ge-failed-icon" in ours["facts"]          # the broken share
     assert "ge-success-icon" in ours["tasks"]         # icons render from the vendored Font Awesome classes
 

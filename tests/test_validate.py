@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pytest
 
 from pipeline.records import Category, Quantity, Report, Task
+from pipeline.schema import TABLES
 from pipeline.tables import build_tables
 from pipeline import vocab
 from pipeline.quality import (DEFAULT_EXPECTATIONS, Failure, ReportChecks, Validation, ValidationSetupError,
@@ -219,6 +220,19 @@ CASES = [
      "facts.metric_in_cell", "error"),
     ("facts.approx_code", _case_seed_fact("3188万元", "approx", "roughly"), "facts", "facts.codes_valid", "error"),
     ("facts.period_month", _case_seed_fact("3188万元", "period_end_month", 14), "facts", "facts.period_months", "error"),
+    ("progress.key_null", _case_seed("progress", "task_no", 0, None), "progress", "schema.keys_not_null", "error"),
+    ("progress.duplicate_no", _case_seed("progress", "progress_no", 1, 1), "progress", "progress.progress_no_unique",
+     "error"),
+    ("progress.completion_absurd", _case_seed("progress", "completion_pct", 0, 1500.0), "progress",
+     "progress.completion_plausible", "error"),
+    ("progress.completion_negative", _case_seed("progress", "completion_pct", 0, -5.0), "progress",
+     "progress.completion_plausible", "error"),
+    ("progress.expected_over_100", _case_seed("progress", "expected_pct", 0, 125.0), "progress",
+     "progress.expected_within_0_100", "error"),
+    ("progress.status_code", _case_seed("progress", "status", 0, "late"), "progress", "progress.codes_valid", "error"),
+    ("progress.scope_code", _case_seed("progress", "scope", 0, "region"), "progress", "progress.codes_valid", "error"),
+    ("progress.basis_code", _case_seed("progress", "target_basis", 0, "guessed"), "progress", "progress.codes_valid",
+     "error"),
 ]
 
 
@@ -404,7 +418,7 @@ def test_check_catches_broken_input(run, case_id, build, table, check, severity)
 
 def test_every_suite_check_has_a_case():
     names = {c[3] for c in CASES}
-    for table in ("reports", "tasks", "facts"):
+    for table in TABLES:
         suite = json.loads((DEFAULT_EXPECTATIONS / f"{table}.json").read_text())
         for e in suite["expectations"]:
             assert e["meta"]["check"] in names, e["meta"]["check"]
@@ -426,7 +440,7 @@ def test_result_does_not_depend_on_the_rest_of_the_batch(run, tmp_path):
             (c[0], c[1]) for c in CASES)["facts.share_over_100"])):
         alone = validate(build(rid), out_dir=tmp_path)
         assert alone.checks[rid] == v.checks[rid]
-        for name in ("reports", "tasks", "facts"):
+        for name in TABLES:
             t = v.tables[name]
             mine = t.filter(pc.equal(pc.cast(t["report_id"], pa.string()), rid))
             assert alone.tables[name]["dq_failures"].to_pylist() == mine["dq_failures"].to_pylist()

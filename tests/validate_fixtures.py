@@ -16,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from pipeline.records import Category, Quantity, Report, Task
+from pipeline.progress import link
 from pipeline.tables import build_tables
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -83,7 +84,7 @@ def seed_tables(report_id: str = "linyi_2021_01-09") -> dict[str, pa.Table]:
     report, quantities = seed_records()
     if report_id != report.report_id:
         report = dataclasses.replace(report, report_id=report_id, source_file=report_id + ".txt")
-    return build_tables(report, quantities)
+    return build_tables(report, quantities, link(report, quantities))
 
 
 def with_report_id(tables: dict[str, pa.Table], report_id: str) -> dict[str, pa.Table]:

@@ -40,13 +40,14 @@ class InternalError:
 
 
 def process_file(path: Path) -> FileResult:
-    """Ingest and extract one raw file (runs in a worker). Never raises: one bad report
+    """Ingest, extract and link the progress of one raw file (runs in a worker). Never raises: one bad report
     must not stop the batch. Bad input is a refusal; any other exception is ours, and
     comes back with its traceback so the parent can log it."""
     import traceback
 
     from ..extract import extract
     from ..ingest import IngestError, ingest
+    from ..progress import link
     from ..tables import FIELDS_OF_TASK, build_tables
     from ..vocab import lexicon
 
@@ -56,7 +57,8 @@ def process_file(path: Path) -> FileResult:
             return FileResult(str(path), refusal=too_big)
         quantities = {(t.task_no, f): extract(getattr(t, f))
                       for t in report.tasks for f in FIELDS_OF_TASK}
-        return FileResult(str(path), tables=build_tables(report, quantities), warnings=report.warnings,
+        return FileResult(str(path), tables=build_tables(report, quantities, link(report, quantities)),
+                          warnings=report.warnings,
                           vocabulary=lexicon().fingerprint)
     except IngestError as e:
         return FileResult(str(path), refusal=e.problem)

@@ -44,7 +44,7 @@ def pandas_dtypes(table: str) -> dict[str, str]:
 
 
 _SORT_KEYS = {"reports": ["report_id"], "tasks": ["report_id", "task_no"],
-              "facts": ["report_id", "fact_no"]}
+              "facts": ["report_id", "fact_no"], "progress": ["report_id", "progress_no"]}
 
 
 class LoadError(ValueError):
@@ -113,7 +113,7 @@ def _to_pandas(arrow: pa.Table, table: str) -> pd.DataFrame:
 
 
 def load(processed_dir: Path | str | None = None, *, verify: bool = False) -> dict[str, pd.DataFrame]:
-    """The ``reports``, ``tasks`` and ``facts`` tables of a processed folder as DataFrames.
+    """The ``reports``, ``tasks``, ``facts`` and ``progress`` tables of a processed folder as DataFrames.
 
     Reads exactly the files the folder's manifest lists, each checked against it (present,
     recorded size, written from the recorded raw file); ``verify=True`` also checks every
@@ -125,7 +125,7 @@ def load(processed_dir: Path | str | None = None, *, verify: bool = False) -> di
     Dtypes follow the Arrow schema (see docs/schema.md): categorical strings are
     ``category``; integers keep their width (``int16`` …), nullable ones are pandas'
     ``Int8``/``Int16``/``Int32``; text is ``str``; ``lead_units`` and ``dq_failures`` hold
-    Python lists. Rows are sorted by report then task / fact number. A folder with no
+    Python lists. Rows are sorted by report then task / fact / progress number. A folder with no
     reports yet gives empty tables with the same columns and dtypes.
     """
     import warnings

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from functools import cache
 from math import log
 from typing import NamedTuple, Sequence
@@ -28,10 +29,19 @@ _SCOPE = _LEX.metric_words["scope"]     # 共 其中: the metric's part of the c
 _LEAD = _LEX.metric_words["lead"]       # 新增 惠及: dropped before a noun
 _JOIN = _LEX.metric_words["join"]       # 和 及 与: 增长5.2%和6.1%
 _QUALIFIER = _LEX.metric_words["qualifier"]   # 65岁以上: skipped between a classifier and its noun
+_PLAN = frozenset(_LEX.plan_words)             # 计划 年度任务 …: never at the edge of a metric
+_PLAN_WORD = re.compile("|".join(map(re.escape, _LEX.plan_words)))
+# a cell without one of these has no plan word and no bracket (a cheap test, most cells)
+_CUE_CHARS = re.compile("[" + re.escape("".join(sorted({w[-1] for w in _LEX.plan_words})) + "(（") + "]")
+_TRADITIONAL = frozenset(map(chr, _LEX.simplified))   # faster to test than a regex class this large
 _MEASURE_NOUN_ENDS = ("率", "数", "量", "比例", "占比", "度")
 _STANDARD_HEADS = _MEASURE_NOUN_ENDS + ("标准", "水平", "能力")
-# A clause ends at these; a space too (cells wrap: 建成运行 “如康家园”33处).
-_CLAUSE_END = set("，,；;。：:！!？?\n\t \u3000")
+# A clause ends at these; a space too (cells wrap: 建成运行 “如康家园”33处), and any control
+# character, so no metric ever holds one.
+_CONTROL = {chr(c) for c in (*range(0x20), *range(0x7f, 0xa0))} | {"\u2028", "\u2029"}
+_CLAUSE_END = set("，,；;。：:！!？?\n\t \u3000") | _CONTROL
+_SENTENCE_END = set("。；;！!？?\n") | _CONTROL
+_OPENING, _CLOSING = "(（", ")）"
 _LIST = "、"
 _HEAD_MARKS = {"等", "以上", "以下"}       # A、B等C / 省级以上C: the metric is C
 _EDGE_PUNCT = set("、，,；;。：:“”\"'‘’ \u3000")
@@ -162,6 +172,8 @@ def _rate_words(tokens: list[_Token]) -> list[_Token]:
 def _phrase_before(tokens: list[_Token]) -> list[_Token]:
     """The metric in the words between the clause start and a figure, if any."""
     tokens = _rate_words(tokens)
+    while len(tokens) > 1 and tokens[-1].word in _PLAN:   # 高标准农田建设任务260万亩: the plan is not the thing
+        tokens = tokens[:-1]
     origin = next((i for i, t in enumerate(tokens) if t.word in _FROM), None)
     if origin:                 # 补助标准由142元…: the metric ends before 由
         tokens = tokens[:origin]
@@ -183,13 +195,16 @@ def _phrase_before(tokens: list[_Token]) -> list[_Token]:
         if word in _FRAME or word in _LIGHT or word in _JOIN or (word in _EDGE_PUNCT and not _opens_quote(tokens)):
             opened = opened or word in _RECIPIENT
             tokens = tokens[1:]
+        elif len(tokens) > 1 and (word in _LEX.periods or word in _PLAN):   # 一季度已开工, 计划改造…
+            tokens = tokens[1:]
         elif len(tokens) > 2 and tokens[0].flag == "eng" and tokens[0].word.isdigit():
             tokens = tokens[2:] if tokens[1].flag in ("m", "t") else tokens[1:]   # 6月底…, 2022年…
         else:
             break
     while len(tokens) > 1 and (tokens[-1].word in _LINK or tokens[-1].word in _EDGE_PUNCT
                                or tokens[-1].flag == "d" or tokens[-1].word in _LEX.change_verbs
-                               or tokens[-1].word in _TO):
+                               or tokens[-1].word in _TO or _reaches(tokens[-1].word)
+                               or tokens[-1].word in _PLAN):       # …监督抽查计划68批次
         tokens = tokens[:-1]
     if tokens and (tokens[-1].word in _LINK or tokens[-1].word in _EDGE_PUNCT):
         return []
@@ -212,6 +227,11 @@ def _phrase_before(tokens: list[_Token]) -> list[_Token]:
     if opened and any(t.word == _LIST for t in tokens):
         return tokens          # 发放伤残津贴、护理费、供养亲属抚恤金: the whole list
     return _head(tokens)
+
+
+def _reaches(word: str) -> bool:
+    """A change verb fused with 到/至/为 (降到, 提高至): it links a metric to the level reached."""
+    return len(word) > 1 and word[-1] in _TO and word[:-1] in _LEX.change_verbs
 
 
 def _chars(tokens: Sequence[_Token]) -> int:
@@ -279,7 +299,7 @@ def _phrase_after(tokens: list[_Token]) -> list[_Token]:
     for i, token in enumerate(rest):
         if seen_noun and token.flag == "vn" and i + 1 < len(rest) and _is_verb(rest[i + 1]):
             break                      # 老年人免费体检: a verbal noun before a verb starts the predicate
-        if _is_noun(token) or (token.word == _LIST and seen_noun):
+        if _is_noun(token) or (token.word == _LIST and seen_noun) or (seen_noun and _inside_noun(rest, i)):
             phrase.append(token)
             seen_noun = seen_noun or token.word not in _BRACKET_WORDS
         elif (_is_verb(token) or token.flag == "a") and not seen_noun:
@@ -291,6 +311,14 @@ def _phrase_after(tokens: list[_Token]) -> list[_Token]:
     while phrase and (phrase[-1].word == _LIST or _is_verb(phrase[-1])):
         phrase.pop()
     return phrase if seen_noun else []
+
+
+def _inside_noun(tokens: list[_Token], i: int) -> bool:
+    """Adjectives between two nouns of one phrase (126条农村黑臭水体: 黑, 臭)."""
+    j = i
+    while j < len(tokens) and tokens[j].flag == "a":
+        j += 1
+    return j > i and j < len(tokens) and _is_noun(tokens[j])
 
 
 def _span(text: str, tokens: Sequence[_Token]) -> tuple[str, int] | None:
@@ -383,7 +411,20 @@ def _continues(text: str, clause: int, consumed: int) -> bool:
 
 
 def link(text: str, numbers: Sequence[Number]) -> list[Link]:
-    """Metric, change and before/after role of each figure of one cell."""
+    """Metric, change and before/after role of each figure of one cell.
+
+    A cell in traditional characters is read in simplified ones (jieba's dictionary is
+    simplified; the map keeps every offset) and its metrics cut from the text as written.
+    """
+    if _TRADITIONAL.isdisjoint(text):            # most cells: nothing to convert
+        return _link(text, numbers)
+    plain = text.translate(_LEX.simplified)
+    links = _link(plain, numbers)
+    return [k._replace(metric=text[k.metric_start:k.metric_start + len(k.metric)]) if k.metric else k
+            for k in links]
+
+
+def _link(text: str, numbers: Sequence[Number]) -> list[Link]:
     links: list[Link] = []
     consumed = 0                # end of the previous figure (and of the noun after it)
     previous: tuple[str, int] | None = None
@@ -445,4 +486,144 @@ def link(text: str, numbers: Sequence[Number]) -> list[Link]:
                           change, role, group if role else None))
         previous_from = any(t.word in _FROM for t in before)
         previous, previous_clause, consumed = metric, clause, end
-    return links
+    return _what_is_completed(text, numbers, links)
+
+
+# --- figures whose own words name a plan, a bracket or a verb: they measure another figure's thing
+
+def _plan_cue(text: str, clause: int, position: int) -> tuple[int, int | None] | None:
+    """(start of the plan phrase right before ``position``, start of its bracketed
+    targets or None) for 为年度任务的, 超任务, 年度目标(146台、40公里)的; else None."""
+    cue = text[clause:position].rstrip()
+    de = cue.endswith("的")
+    cue = cue.removesuffix("的").rstrip()
+    bracket = None
+    if de and cue and cue[-1] in _CLOSING:
+        opening = max(cue.rfind(c) for c in _OPENING)
+        if opening < 0:
+            return None
+        bracket, cue = clause + opening, cue[:opening].rstrip()
+    word = next((w for w in _LEX.plan_words if cue.endswith(w)), None)
+    return None if word is None else (clause + len(cue) - len(word), bracket)
+
+
+def _open_bracket(text: str, clause: int, position: int) -> int | None:
+    """The unclosed bracket of the clause before ``position``, if any."""
+    depth = 0
+    for k in range(position - 1, clause - 1, -1):
+        if text[k] in _CLOSING:
+            depth += 1
+        elif text[k] in _OPENING:
+            if depth == 0:
+                return k
+            depth -= 1
+    return None
+
+
+def _is_share(number: Number) -> bool:
+    return number.dimension in ("percent", "permille") or number.unit == "成"
+
+
+def _only_verbs(text: str, metric: str, start: int) -> bool:
+    """Verbs and adverbs only (治理, 改造已完工): the phrase names no thing."""
+    tokens = _tag(text, start, start + len(metric))
+    return any(_is_verb(t) for t in tokens) and all(_is_verb(t) or t.flag == "d" for t in tokens)
+
+
+def _what_is_completed(text: str, numbers: Sequence[Number], links: list[Link]) -> list[Link]:
+    """A completion ratio measures what the figure it completes measures (新增养老床位4869张，
+    达年度任务的243.5% → 养老床位; 分别完成年度目标(146台、40公里)的80.8%、58.5% pair in
+    order); a target bracketed after a plan word (年度目标(146台…)) the figure of its unit
+    before it; a bracketed ratio right after a figure (已完成120条(95%)) and a verb after a
+    figure of the same item and unit (126条…治理已完成120条) that figure's; a metric is never a plan
+    word or punctuation alone (None when nothing names the thing)."""
+    cue = _CUE_CHARS.search(text) is not None
+    planned = cue and _PLAN_WORD.search(text) is not None
+    brackets = cue and ("(" in text or "（" in text)
+    if not (planned or brackets) and all(
+            numbers[i].unit != numbers[i - 1].unit or _is_share(numbers[i]) for i in range(1, len(numbers))) \
+            and all(not k.metric or k.metric[0].isalnum() or any(c.isalnum() for c in k.metric) for k in links):
+        return links                                   # most cells: nothing here concerns them
+    out = list(links)
+    plan_of: dict[int, tuple[int, int | None]] = {}    # ratio index → its plan cue
+    group: dict[int, list[int]] = {}                   # first ratio of a list → the list
+
+    def metric_of(k: int) -> tuple[str | None, int | None]:
+        return out[k].metric, out[k].metric_start
+
+    def before_cue(clause: int, cue: int) -> tuple[str | None, int | None]:
+        words = text[clause:cue].strip()
+        if not words or words in _BARE:
+            return None, None
+        span = _span(text, _phrase_before(_tag(text, clause, cue)))
+        if not span or _only_verbs(text, span[0], span[1]):
+            return None, None                          # 占任务的80%: 占 names nothing
+        return span
+
+    for i, number in enumerate(numbers):
+        share = _is_share(number)
+        # most figures need none of this: only plan words, brackets or a repeated unit call for it
+        if not (planned or brackets) and (share or not i or numbers[i - 1].unit != number.unit
+                                          or not out[i].metric or out[i].metric == out[i - 1].metric):
+            if out[i].metric and not any(c.isalnum() for c in out[i].metric):
+                out[i] = out[i]._replace(metric=None, metric_start=None)
+            continue
+        clause = _clause_start(text, number.start)
+        opening = _open_bracket(text, clause, number.start) if brackets else None
+        if planned and opening is not None and (plan := _plan_cue(text, clause, opening)) is not None:
+            # 年度目标(146台、40公里): the achieved figure of the same unit names the thing
+            sentence = _start_of(text, number.start, _SENTENCE_END)
+            same = [k for k in range(i) if numbers[k].start >= sentence and numbers[k].end <= plan[0]
+                    and numbers[k].unit == number.unit and not _is_share(numbers[k]) and out[k].change is None]
+            out[i] = out[i]._replace(**dict(zip(("metric", "metric_start"),
+                                               metric_of(same[-1]) if same else before_cue(clause, plan[0]))))
+            continue
+        if share:
+            gap = text[numbers[i - 1].end:number.start].strip() if i else None
+            head = next((h for h, members in group.items() if members[-1] == i - 1), None)
+            if head is not None and (gap == _LIST or gap in _JOIN):
+                group[head].append(i)
+                continue
+            plan = _plan_cue(text, clause, number.start) if planned else None
+            if plan is not None:
+                plan_of[i] = plan
+                group[i] = [i]
+                continue
+            if (i and opening == number.start - 1 and number.end < len(text) and text[number.end] in _CLOSING
+                    and numbers[i - 1].end > clause and out[i - 1].metric):
+                out[i] = out[i]._replace(metric=out[i - 1].metric, metric_start=out[i - 1].metric_start)
+                continue                               # 已完成120条(95%)
+        elif (i and out[i].metric and out[i - 1].metric and out[i].metric != out[i - 1].metric
+              and numbers[i - 1].unit == number.unit and numbers[i - 1].end > clause
+              and _LIST not in text[numbers[i - 1].end:number.start]
+              and _only_verbs(text, out[i].metric, out[i].metric_start)):
+            out[i] = out[i]._replace(metric=out[i - 1].metric, metric_start=out[i - 1].metric_start)
+            continue                                   # 126条农村黑臭水体治理已完成120条
+        if out[i].metric and not any(c.isalnum() for c in out[i].metric):
+            out[i] = out[i]._replace(metric=None, metric_start=None)
+    for head, members in group.items():
+        cue, bracket = plan_of[head]
+        clause = _clause_start(text, numbers[head].start)
+        sentence = _start_of(text, numbers[head].start, _SENTENCE_END)
+        if bracket is not None:
+            targets = [k for k, n in enumerate(numbers) if bracket < n.start < numbers[head].start]
+            sources = targets if len(targets) == len(members) else []
+        else:
+            sources = [k for k in range(head) if numbers[k].start >= sentence and numbers[k].end <= cue
+                       and not _is_share(numbers[k]) and out[k].change is None][-len(members):]
+        for n, i in enumerate(members):
+            if len(sources) == len(members):
+                metric = metric_of(sources[n])
+            elif sources:
+                metric = metric_of(sources[-1])
+            else:
+                metric = before_cue(clause, cue)
+            out[i] = out[i]._replace(metric=metric[0], metric_start=metric[1])
+    return out
+
+
+def _start_of(text: str, position: int, ends: set[str]) -> int:
+    i = position
+    while i > 0 and text[i - 1] not in ends:
+        i -= 1
+    return i
