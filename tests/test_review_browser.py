@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.reporting import external_resources
 from pipeline.schema import TABLES
 from validate_fixtures import concat, seed_tables
 
@@ -35,10 +36,11 @@ def chromium(tmp_path: Path, url: str, *extra: str) -> str:
 
 @pytest.fixture(scope="module")
 def validated(tmp_path_factory):
-    from test_validate import _share
+    from test_validate import _edit_progress_with, _share
     from validate_fixtures import validate_and_report
     out = tmp_path_factory.mktemp("out")
-    v, docs = validate_and_report(concat(seed_tables(), _share(181.8, rid="broken_share")), out)
+    disagreeing = _edit_progress_with("stated_pct", "broken_progress", lambda t, row: 50.0)
+    v, docs = validate_and_report(concat(seed_tables(), _share(181.8, rid="broken_share"), disagreeing), out)
     return v, out
 
 
@@ -71,3 +73,35 @@ def test_screenshot_of_review_page(validated, tmp_path):
     chromium(tmp_path, (out / "review" / "broken_share.html").as_uri(), f"--screenshot={png}",
              "--window-size=1400,900", "--hide-scrollbars")
     assert png.exists() and png.stat().st_size > 5000
+
+
+def test_review_page_shows_progress_bars(validated, tmp_path):
+    v, out = validated
+    n_records = sum(1 for r in v.tables["progress"]["report_id"].to_pylist() if r == SEED)
+    dom = chromium(tmp_path, (out / "review" / f"{SEED}.html").as_uri(), "--dump-dom")
+    assert len(re.findall(r'<div class="pg [a-z_]+">', dom)) == n_records > 0
+    assert re.search(r"progress: (<span class=\"st\">[a-z_]+</span>\d+ · )*<span class=\"st\">[a-z_]+</span>\d+ "
+                     rf"of {n_records} record", dom)
+    dom = chromium(tmp_path, (out / "review" / "broken_progress.html").as_uri(), "--dump-dom")
+    failed = re.findall(r'<div class="pg [a-z_]+ failed">.*?</div></div>[^<]*<sup class="chk w">([^<]*)</sup>', dom)
+    assert failed == ["progress.stated_matches_figures"]
+
+
+def test_run_index_lists_every_report_newest_first(tmp_path):
+    """The run's index page, opened offline: every report of the folder, the newest period
+    first, hostile text shown as text."""
+    import pipeline
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    seed = (Path(__file__).resolve().parent / "fixtures" / "linyi_2021_01-09.txt").read_text("utf-8")
+    (raw / "linyi_2021_01-09.txt").write_text(seed, "utf-8")
+    title = seed.splitlines()[0]
+    later = seed.replace(title, "<script>alert(1)</script>临沂市2023年度20项重点民生实事推进情况表(1-6月份) |", 1)
+    (raw / "linyi_2023_01-06.txt").write_text(later, "utf-8")
+    out = tmp_path / "out"
+    pipeline.run([raw], out=out, fail_on="never")
+    dom = chromium(tmp_path, (out / "review" / "index.html").as_uri(), "--dump-dom")
+    rows = re.findall(r'<tr><td><a href="([^"]+)\.html">', dom)
+    assert rows == ["linyi_2023_01-06", "linyi_2021_01-09"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom and "<script>alert" not in dom
+    assert external_resources(out / "review" / "index.html") == []

@@ -120,6 +120,27 @@ def _case_seed(table, column, row, value):
     return lambda rid: _edit(_seed(rid), table, column, row, value)
 
 
+def _progress_row_with_target_and_achieved(t) -> int:
+    p = t["progress"]
+    return next(i for i, (a, g) in enumerate(zip(p["achieved_fact_no"].to_pylist(), p["target_fact_no"].to_pylist()))
+                if a is not None and g is not None and p["task_no"][i].as_py() != 1)
+
+
+def _edit_progress_with(column, rid, value):
+    """The seed with one cell of a progress record that has a target and an achievement changed."""
+    t = _seed(rid)
+    row = _progress_row_with_target_and_achieved(t)
+    return _edit(t, "progress", column, row, value(t, row))
+
+
+def _target_in_another_dimension(rid):
+    """A record whose target figure is money while its achievement is a count."""
+    t = _seed(rid)
+    target = t["progress"]["target_fact_no"][_progress_row_with_target_and_achieved(t)].as_py()
+    row = t["facts"]["fact_no"].to_pylist().index(target)
+    return _edit(t, "facts", "dimension", row, "currency")
+
+
 def _no_facts(rid):
     t = _seed(rid)
     t = _drop_rows(t, "facts", [False] * t["facts"].num_rows)
@@ -233,6 +254,13 @@ CASES = [
     ("progress.scope_code", _case_seed("progress", "scope", 0, "region"), "progress", "progress.codes_valid", "error"),
     ("progress.basis_code", _case_seed("progress", "target_basis", 0, "guessed"), "progress", "progress.codes_valid",
      "error"),
+    ("progress.ref_missing", lambda rid: _edit_progress_with("target_fact_no", rid, lambda t, row: 99999),
+     "progress", "progress.fact_refs_in_task", "error"),
+    ("progress.ref_other_task", lambda rid: _edit_progress_with("achieved_fact_no", rid, lambda t, row: 1),
+     "progress", "progress.fact_refs_in_task", "error"),
+    ("progress.target_other_dimension", _target_in_another_dimension, "progress", "progress.same_dimension", "error"),
+    ("progress.stated_disagrees", lambda rid: _edit_progress_with("stated_pct", rid, lambda t, row: 50.0),
+     "progress", "progress.stated_matches_figures", "warning"),
 ]
 
 

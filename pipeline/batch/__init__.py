@@ -107,7 +107,7 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
                             out, _split(validation.tables, good), manifest=manifest,
                             sources={rid: sources[rid] for rid in good},   # sha256: the worker's
                             suites_hash=stamps, pages=_review_pages(validation),
-                            checks=_verdict_records(validation))
+                            checks=_verdict_records(validation), overview=_overview(validation))
                     result.processed += list(good)
                 log(f"{done}/{len(todo)} reports", done, len(todo))
             if verdicts:
@@ -115,6 +115,8 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
                 _build_docs(verdicts, out, suites)
                 with uninterrupted():
                     export.record_docs_built(manifest, result.processed)
+        if manifest.reports:      # every report of the folder, also after a run with nothing to do or a prune
+            export.write_run_index(out, _run_index(manifest))
         verdict = _run_verdict(verdicts, manifest, result.skipped)
         if verdict is not None:
             result.validation_failed = verdict.exit_failed(fail_on)
@@ -260,6 +262,17 @@ def _summary(verdict, out: Path) -> str:
     from ..reporting import summary
     return summary(verdict, review_dir=out.resolve() / "review",
                    docs_index=out.resolve() / "validation" / "docs" / "index.html")
+
+
+def _overview(validation) -> dict[str, dict]:
+    from ..reporting.index import overview
+    return overview(validation.tables)
+
+
+def _run_index(manifest) -> str:
+    from ..reporting import run_index
+    return run_index([{**e.get("overview", {}), **e.get("checks", {}), "report_id": rid}
+                      for rid, e in manifest.reports.items()], docs_href="../validation/docs/index.html")
 
 
 def _verdict_records(validation) -> dict[str, dict]:

@@ -40,13 +40,14 @@ from ..schema import TABLES, schema
 
 
 from .files import (MANIFEST_NAME, PARQUET_OPTIONS, REVIEW, LockedError, _check_report_id, _clean_dead_tmp,
-                    _fsync_dir, _new_tmp, _output_path, _relative_output, _sync_filesystem,
+                    _fsync_dir, _new_tmp, _output_path, _relative_output, _sync_filesystem, _write_durably,
                     default_processed_dir, lock, remove_own_tmp, report_id_problem, sha256_file)
 from .manifest import Manifest
 from .load import LoadError, load, pandas_dtype, pandas_dtypes
 
 __all__ = ["export", "load", "lock", "prune", "Manifest", "LockedError", "LoadError", "pandas_dtype", "pandas_dtypes",
            "default_processed_dir", "sha256_file", "report_id_problem", "record_docs_built", "remove_own_tmp",
+           "write_run_index",
            "MANIFEST_NAME"]
 
 
@@ -151,7 +152,8 @@ def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.T
            manifest: Manifest, suites_hash: str | Mapping[str, str],
            sources: Mapping[str, Path | str | tuple[Path | str, str]] | None = None,
            pages: Mapping[str, str] | None = None,
-           checks: Mapping[str, Mapping] | None = None) -> Manifest:
+           checks: Mapping[str, Mapping] | None = None,
+           overview: Mapping[str, Mapping] | None = None) -> Manifest:
     """Write each report's tables to ``<out>/<table>/<report_id>.parquet`` and record them.
 
     ``tables_by_report`` maps report id → {"reports": …, "tasks": …, "facts": …} (a missing
@@ -216,6 +218,8 @@ def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.T
             }
             if checks is not None and report_id in checks:
                 entries[report_id]["checks"] = dict(checks[report_id])
+            if overview is not None and report_id in overview:
+                entries[report_id]["overview"] = dict(overview[report_id])
         for name in TABLES:
             (out_dir / name).mkdir(exist_ok=True)
         if staged_pages:
@@ -248,6 +252,23 @@ def _stage(out_dir: Path, tmp: Path, name: str, report_id: str, data: bytes | pa
         part.write_bytes(view)
         staged.append((part, final))
     return {"path": _relative_output(name, report_id), "sha256": digest, "bytes": view.nbytes}
+
+
+def write_run_index(out_dir: Path | str, page: str) -> Path:
+    """Write ``<out>/review/index.html`` (the page over every report of the folder)
+    through a temporary file and one ``os.replace``: a reader never sees half a page."""
+    out_dir = Path(out_dir)
+    (out_dir / REVIEW).mkdir(parents=True, exist_ok=True)
+    tmp = _new_tmp(out_dir)
+    try:
+        part = tmp / "index.html"
+        _write_durably(part, page.encode("utf-8"))
+        final = out_dir / REVIEW / "index.html"
+        os.replace(part, final)
+        _fsync_dir(final.parent)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
 
 
 def record_docs_built(manifest: Manifest, report_ids: Iterable[str]) -> Manifest:

@@ -24,7 +24,7 @@ from .. import vocab
 from .suites import ROW
 
 Rule = Callable[["Batch"], Mapping[str, np.ndarray]]
-RULES: dict[str, dict[tuple[str, ...], Rule]] = {"reports": {}, "tasks": {}, "facts": {}}
+RULES: dict[str, dict[tuple[str, ...], Rule]] = {"reports": {}, "tasks": {}, "facts": {}, "progress": {}}
 
 
 def _rule(table: str, *columns: str):
@@ -68,7 +68,8 @@ class Batch:
 
 
 def derive(tables: Mapping[str, pa.Table]) -> Batch:
-    """Every table as a frame with every derived column added."""
+    """Every table as a frame with every derived column added (rules of a table the
+    batch lacks are skipped)."""
     batch = Batch(tables, {name: frame(t) for name, t in tables.items()})
     for table, rules in RULES.items():
         df = batch.frames.get(table)
@@ -398,3 +399,73 @@ def change_pairs(b: Batch):
                 after = int(g.loc[g["change_role"] == "after", "_pos"].iloc[0])
                 (falling if "decrease" in g["change"].tolist() else rising)[after] = before
     return {"before_value_rising": rising, "before_value_falling": falling, "change_pair_complete": complete}
+
+
+# --- progress -------------------------------------------------------------------------------
+
+_REFS = ("achieved", "target", "ratio")
+
+
+def _facts_by_no(b: Batch) -> dict[tuple, tuple]:
+    """(report_id, fact_no) → (task_no, dimension) of every fact in the batch."""
+    f = b.frames["facts"]
+    return {(r, n): (t, d) for r, n, t, d in zip(f["report_id"].tolist(), f["fact_no"].tolist(),
+                                                 f["task_no"].tolist(), f["dimension"].tolist())}
+
+
+def _ref(v) -> int | None:
+    return None if v is None or v != v else int(v)
+
+
+@_rule("progress", "dangling_fact_refs")
+def dangling_fact_refs(b: Batch):
+    """The fact references (achieved, target, ratio) that name no fact of the report, or a
+    fact of another task, as 'target=17'; null when every reference holds."""
+    facts = _facts_by_no(b)
+    p = b.frames["progress"]
+    refs = {k: p[f"{k}_fact_no"].tolist() for k in _REFS}
+    out = np.full(len(p), None, dtype=object)
+    for i, (rid, tno) in enumerate(zip(p["report_id"].tolist(), p["task_no"].tolist())):
+        bad = [f"{k}={_ref(refs[k][i])}" for k in _REFS if _ref(refs[k][i]) is not None
+               and facts.get((rid, _ref(refs[k][i])), (None,))[0] != tno]
+        out[i] = ", ".join(bad) or None
+    return {"dangling_fact_refs": out}
+
+
+@_rule("progress", "achieved_dimension", "target_dimension")
+def ref_dimensions(b: Batch):
+    """The dimensions of the achieved and the target figure (null where there is none)."""
+    facts = _facts_by_no(b)
+    p = b.frames["progress"]
+    ids = p["report_id"].tolist()
+
+    def dims(column):
+        return np.array([facts.get((rid, _ref(n)), (None, None))[1] if _ref(n) is not None else None
+                         for rid, n in zip(ids, p[column].tolist())], dtype=object)
+
+    return {"achieved_dimension": dims("achieved_fact_no"), "target_dimension": dims("target_fact_no")}
+
+
+@_rule("progress", "pct_gap")
+def pct_gap(b: Batch):
+    """How far the stated ratio lies from 100 · achieved / target, in points, where the
+    report writes all three (126条…已完成120条(98%): 2.8). A ratio written 六成以上 (more
+    than) is only short when the figures give less, 不足 (less than) only when they give
+    more; null where a figure is approximate (约9800个) or any is missing."""
+    f = b.frames["facts"]
+    approx = {(r, n): a for r, n, a in zip(f["report_id"].tolist(), f["fact_no"].tolist(), _as_str(f["approx"].tolist()))}
+    p = b.frames["progress"]
+    stated = p["stated_pct"].to_numpy(dtype="float64", na_value=np.nan)
+    computed = p["computed_pct"].to_numpy(dtype="float64", na_value=np.nan)
+    gap = np.abs(stated - computed)
+    ids = p["report_id"].tolist()
+    refs = {k: p[f"{k}_fact_no"].tolist() for k in _REFS}
+    for i, rid in enumerate(ids):
+        marks = {k: approx.get((rid, _ref(refs[k][i]))) for k in _REFS}
+        if "about" in marks.values() or marks["achieved"] or marks["target"]:
+            gap[i] = np.nan
+        elif marks["ratio"] == "more_than":
+            gap[i] = max(0.0, stated[i] - computed[i])
+        elif marks["ratio"] == "less_than":
+            gap[i] = max(0.0, computed[i] - stated[i])
+    return {"pct_gap": gap}

@@ -2,7 +2,9 @@
 
 The report's tasks as a table; each task and status text with its figures
 highlighted (hover shows value, unit, dimension, metric); failing figures in red with
-the names of the checks they failed. Pure string building (every piece of report text
+the names of the checks they failed; each task's progress records as bars (completion
+against the mark the period expects, stated and computed side by side), with a count
+by status at the top. Pure string building (every piece of report text
 goes through ``html.escape``), inline CSS, no scripts, nothing loaded from the
 network. ``review_pages`` returns the pages as strings; the export writes them with
 the report's data, in one commit.
@@ -29,7 +31,12 @@ mark.fig.warned{background:#ffe9c7;border-bottom:2px solid #b26a00}
 sup.chk{color:#c62828;font-size:.7em;margin-left:1px}sup.chk.w{color:#b26a00}
 .unplaced{color:#c62828;font-size:.85em;margin-top:.3em}.checks{font-size:.8em;color:#c62828}
 ul.failures{font-size:.9em}.legend{font-size:.85em;color:#555;margin:.5em 0 1em}
+.pg{margin:.15em 0 .5em;font-size:.85em;min-width:14em}.pg .bar{position:relative;height:.7em;background:#eee;border-radius:3px;margin:.15em 0}
+.pg .fill{height:100%;border-radius:3px;background:#4c9a5b}.pg.behind .fill{background:#d9822b}.pg.unknown .fill{background:#9aa5b1}
+.pg .exp{position:absolute;top:-.2em;height:1.1em;border-left:2px solid #333}.pg.failed{color:#8b0000}.pg.failed .fill{background:#c62828}
+.st{display:inline-block;padding:0 .4em;border-radius:3px;background:#eef;margin-right:.3em}
 """
+_STATUSES = ("done", "ahead", "on_track", "behind", "unknown")
 
 
 def _num(v) -> str:
@@ -79,9 +86,40 @@ def _highlight(text: str | None, figures: Sequence[Mapping], severities: Mapping
     return "".join(out)
 
 
+def _pct(v) -> str:
+    return "∅" if v is None or v != v else f"{v:.1f}%"
+
+
+def _progress_bar(p: Mapping, severities: Mapping[str, str]) -> str:
+    """One progress record: its metric, a bar of its completion (capped at the bar's end)
+    with the expected mark, the figures, and the checks it failed."""
+    fails = p.get("failures") or []
+    done = p.get("completion_pct")
+    width = 0.0 if done is None or done != done else max(0.0, min(float(done), 100.0))
+    expected = p.get("expected_pct")
+    mark = ("" if expected is None or expected != expected
+            else f'<div class="exp" style="left:{max(0.0, min(float(expected), 100.0)):.1f}%" '
+                 f'title="expected {_pct(expected)}"></div>')
+    figures = [f"completion {_pct(done)}"]
+    if p.get("stated_pct") is not None and p.get("computed_pct") is not None:
+        figures = [f"stated {_pct(p['stated_pct'])} · computed {_pct(p['computed_pct'])}"]
+    if p.get("achieved_value") is not None or p.get("target_value") is not None:
+        figures.append(f"{_num(p.get('achieved_value'))} / {_num(p.get('target_value'))} {p.get('unit') or ''}"
+                       + (" (target implied)" if p.get("target_basis") == "implied" else ""))
+    if expected is not None and expected == expected:
+        figures.append(f"expected {_pct(expected)}")
+    scope = " · whole category" if p.get("scope") == "category" else ""
+    cls = "pg " + str(p.get("status") or "unknown") + (" failed" if fails else "")
+    return (f'<div class="{escape(cls)}"><span class="st">{escape(str(p.get("status")))}</span>'
+            f'{escape(str(p.get("metric") or ""))}{escape(scope)}'
+            f'<div class="bar"><div class="fill" style="width:{width:.1f}%"></div>{mark}</div>'
+            f'{escape(" · ".join(figures))}{_check_marks(fails, severities)}</div>')
+
+
 def render_report(report: Mapping, tasks: Sequence[Mapping], facts: Sequence[Mapping],
                   failures: Sequence[Failure], checks: ReportChecks | None,
-                  severities: Mapping[str, str], docs_href: str | None = None) -> str:
+                  severities: Mapping[str, str], docs_href: str | None = None,
+                  progress: Sequence[Mapping] = ()) -> str:
     """One report's review page as a string."""
     rid = str(report.get("report_id"))
     n = len(severities)
@@ -98,13 +136,15 @@ def render_report(report: Mapping, tasks: Sequence[Mapping], facts: Sequence[Map
     by_cell: dict[tuple, list[Mapping]] = {}
     for f in facts:
         by_cell.setdefault((f["task_no"], f["field"]), []).append(f)
+    progress_by_task: dict = {}
+    for p in progress:
+        progress_by_task.setdefault(p["task_no"], []).append(p)
     rows = []
     for t in tasks:
         tno = t["task_no"]
         fails = list(t.get("failures") or [])
-        for k in ((tno, "task"), (tno, "status")):
-            for f in by_cell.get(k, ()):
-                fails += [c for c in f.get("failures") or () if c not in fails]
+        for f in [*by_cell.get((tno, "task"), ()), *by_cell.get((tno, "status"), ()), *progress_by_task.get(tno, ())]:
+            fails += [c for c in f.get("failures") or () if c not in fails]
         cls = ' class="fail"' if fails else ""
         rows.append(
             f"<tr{cls}><td class=\"no\">{escape(_num(tno))}</td>"
@@ -112,6 +152,7 @@ def render_report(report: Mapping, tasks: Sequence[Mapping], facts: Sequence[Map
             f"<td>{_highlight(t.get('task'), by_cell.get((tno, 'task'), ()), severities)}</td>"
             f"<td>{_highlight(t.get('status'), by_cell.get((tno, 'status'), ()), severities)}</td>"
             f"<td>{escape('、'.join(t.get('lead_units') or []))}</td>"
+            f"<td>{''.join(_progress_bar(p, severities) for p in progress_by_task.get(tno, ()))}</td>"
             f"<td class=\"checks\">{'<br>'.join(escape(c) for c in fails)}</td></tr>")
     fl = "".join(
         f"<li><span class=\"{'bad' if f.severity == 'error' else 'warn'}\">{escape(f.severity)}</span> "
@@ -124,12 +165,21 @@ def render_report(report: Mapping, tasks: Sequence[Mapping], facts: Sequence[Map
         f"<h1>{escape(str(report.get('title') or rid))}</h1>"
         f"<p class=\"meta\">{escape(rid)} · {escape(str(report.get('source_file') or ''))}{escape(period)} · "
         f"{len(tasks)} tasks · {len(facts)} figures · {status}{docs}</p>"
+        + _progress_summary(progress)
         + (f"<h2>Failures</h2><ul class=\"failures\">{fl}</ul>" if failures else "")
         + "<p class=\"legend\"><mark class=\"fig\">figure</mark> hover for value, unit, dimension, metric · "
         "<mark class=\"fig failed\">failed figure</mark><sup class=\"chk\">check</sup> · "
         "<mark class=\"fig warned\">warning</mark></p>"
         "<table><thead><tr><th>编号</th><th>类别</th><th>工作任务</th><th>工作情况</th><th>牵头单位</th>"
-        f"<th>failed checks</th></tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>\n")
+        f"<th>progress</th><th>failed checks</th></tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>\n")
+
+
+def _progress_summary(progress: Sequence[Mapping]) -> str:
+    if not progress:
+        return '<p class="meta">progress: no record of completion against a plan</p>'
+    counts = {s: sum(1 for p in progress if p.get("status") == s) for s in _STATUSES}
+    return ('<p class="meta">progress: ' + " · ".join(f'<span class="st">{s}</span>{n}' for s, n in counts.items() if n)
+            + f" of {len(progress)} record(s) — bars show completion, the black mark what the period expects</p>")
 
 
 def _rows(table: pa.Table, columns: Sequence[str]) -> dict[str, list[dict]]:
@@ -152,6 +202,9 @@ def review_pages(validation: Validation, *, docs_href: str | None = None) -> dic
     tasks = _rows(tables["tasks"], ["task_no", "category", "task", "status", "lead_units", "dq_failures"])
     facts = _rows(tables["facts"], ["task_no", "field", "mention", "start", "end", "value", "value_high",
                                     "unit", "dimension", "metric", "approx", "dq_failures"])
+    progress = _rows(tables["progress"], ["task_no", "scope", "metric", "unit", "achieved_value", "target_value",
+                                          "target_basis", "stated_pct", "computed_pct", "completion_pct",
+                                          "expected_pct", "status", "dq_failures"]) if "progress" in tables else {}
     fails_by: dict[str | None, list[Failure]] = {}
     for f in validation.failures:
         fails_by.setdefault(f.report_id, []).append(f)
@@ -159,6 +212,7 @@ def review_pages(validation: Validation, *, docs_href: str | None = None) -> dic
     for rid in validation.checks:
         ts = [{**t, "failures": t["dq_failures"]} for t in tasks.get(rid, ())]
         fs = [{**f, "failures": f["dq_failures"]} for f in facts.get(rid, ())]
+        ps = [{**p, "failures": p["dq_failures"]} for p in progress.get(rid, ())]
         pages[rid] = render_report(reports.get(rid, {"report_id": rid}), ts, fs, fails_by.get(rid, []),
-                                   validation.checks.get(rid), validation.severities, docs_href)
+                                   validation.checks.get(rid), validation.severities, docs_href, ps)
     return pages
