@@ -318,11 +318,9 @@ def _second_run(two_reports):
 N_REPLACES = 2 * len(TABLES) + 1      # one Parquet file per table and report, then the manifest
 
 
-@pytest.mark.parametrize("crash_after", range(N_REPLACES))
-def test_crash_between_writes_leaves_outputs_readable_and_manifest_consistent(
-        out, two_reports, monkeypatch, crash_after):
-    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
-    manifest_before = (out / "manifest.json").read_bytes()
+def _crash_on_replace(monkeypatch, crash_after: int) -> list:
+    """os.replace that raises (a simulated crash) on its call number ``crash_after``; the
+    destinations moved before that are listed in the returned list."""
     real_replace, calls = os.replace, []
 
     def replace(src, dst):
@@ -332,9 +330,18 @@ def test_crash_between_writes_leaves_outputs_readable_and_manifest_consistent(
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", replace)
+    return calls
+
+
+@pytest.mark.parametrize("crash_after", range(N_REPLACES))
+def test_crash_between_writes_leaves_outputs_readable_and_manifest_consistent(
+        out, two_reports, monkeypatch, crash_after):
+    export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
+    manifest_before = (out / "manifest.json").read_bytes()
+    _crash_on_replace(monkeypatch, crash_after)
     with pytest.raises(OSError, match="simulated crash"):
         export(out, _second_run(two_reports), manifest=Manifest.load(out), suites_hash=SUITES)
-    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.undo()
 
     # the manifest is the old one, untouched; every file present is complete and readable
     assert (out / "manifest.json").read_bytes() == manifest_before
@@ -596,18 +603,10 @@ def test_load_verify_catches_a_byte_edited_file(out, two_reports):
 def test_load_refuses_to_mix_two_runs(out, two_reports, monkeypatch):
     """A run killed in the replace loop: new facts beside the old tasks and manifest."""
     export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES)
-    real_replace, calls = os.replace, []
-
-    def replace(src, dst):
-        if len(calls) == 1:
-            raise OSError("simulated crash")
-        calls.append(dst)
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", replace)
+    _crash_on_replace(monkeypatch, 1)
     with pytest.raises(OSError):
         export(out, _second_run(two_reports), manifest=Manifest.load(out), suites_hash=SUITES)
-    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.undo()
     with pytest.raises(ex.LoadError, match="linyi_2021_01-09.parquet: .*(size differs|another version of the raw file)"):
         load(out)
 
@@ -666,19 +665,11 @@ def test_review_pages_are_exported_and_recorded(out, two_reports):
 def test_a_crash_between_pages_and_manifest_leaves_no_page_without_its_data(out, two_reports, monkeypatch,
                                                                              crash_after):
     export(out, two_reports, manifest=Manifest.load(out), suites_hash=SUITES, pages=_pages(two_reports))
-    real_replace, calls = os.replace, []
-
-    def replace(src, dst):
-        if len(calls) == crash_after:
-            raise OSError("simulated crash")
-        calls.append(dst)
-        real_replace(src, dst)
-
+    _crash_on_replace(monkeypatch, crash_after)
     second = _second_run(two_reports)
-    monkeypatch.setattr(os, "replace", replace)
     with pytest.raises(OSError, match="simulated crash"):
         export(out, second, manifest=Manifest.load(out), suites_hash=SUITES, pages=_pages(second))
-    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.undo()
     _pages_match_their_data(out)
     m = Manifest.load(out)
     assert m.outputs_match("jinan_2021_01-06")

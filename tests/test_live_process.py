@@ -8,7 +8,6 @@ subprocess, so the repository's files are never edited.
 """
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys

@@ -412,7 +412,6 @@ def test_validation_agrees_with_extract_on_every_unit_it_writes():
     """Every unit extract writes for the seed, the held-out reports and the composite
     phrases is in the vocabulary, with the dimension extract gave it."""
     from pipeline.extract import extract
-    from pipeline.quality.rules import unit_dimension
     fixtures = Path(__file__).resolve().parent / "fixtures"
     texts = [t for t, *_ in RATE_UNITS] + ["补贴2元/人·次", "收费30元/吨", "每日500吨/天", "补助300元/户·年",
                                            "1000元/年", "5人/万人口", "发电3千瓦·时"]
