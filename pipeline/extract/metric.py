@@ -386,6 +386,14 @@ def _change(tokens: list[_Token]) -> tuple[str | None, bool]:
     return (_LEX.change_verbs.get(words[-1]) if words else None), reaches
 
 
+def _after_verb(tokens: list[_Token]) -> bool:
+    """The change verb right before a figure follows a verb of its own (改造提升, 建设提升):
+    one compound naming the work, whose count is no change."""
+    words = [t for t in _rate_words(tokens) if t.word.strip()]
+    return (len(words) > 1 and words[-2].flag == "v" and words[-2].word not in _LEX.change_verbs
+            and words[-1].word in _LEX.change_verbs)
+
+
 def _clause_start(text: str, position: int) -> int:
     i = position
     while i > 0 and text[i - 1] not in _CLAUSE_END:
@@ -473,6 +481,8 @@ def _link(text: str, numbers: Sequence[Number]) -> list[Link]:
             verbs = [t for t in before if _is_verb(t) and t.word not in _TO]
             metric = (verbs[-1].word, verbs[-1].start) if verbs else None
         change, reaches = _change(before)
+        if change and number.dimension == "count" and _after_verb(before):
+            change = None                            # 改造提升10个: the work done (an upgrade), counted
         if words in _JOIN and links:
             change = links[-1].change                # 分别增长5.2%和6.1%: both are increases
         role = None
