@@ -101,6 +101,18 @@ CASES = [
     pytest.param("新增護理型床位812張，達年度任務的116%", "116%", "護理型床位", id="traditional-plan-ratio"),
     # 10. no control characters: a clause ends at one
     pytest.param("推进\x0b老旧小区改造120个", "120个", "老旧小区改造", id="control-char-ends-clause"),
+    # 11. found by the progress blind sets: the thing the sentence names, where a figure's own
+    #     words name none (invented sentences)
+    pytest.param("年度计划新建公厕800座，已完工620座", "620座", "公厕", id="verb-only-after-a-plan-figure"),
+    pytest.param("纳入计划的45所中学中已开工40所、开工率88.9%", "40所", "中学", id="x-of-which-verb-only"),
+    pytest.param("纳入计划的45所中学中已开工40所、开工率88.9%", "88.9%", "中学", id="completion-rate-after-figure"),
+    pytest.param("新增托位1200个，完成率80%", "80%", "新增托位", id="completion-rate-takes-achieved-metric"),
+    pytest.param("年度计划建设驿站9个，已建成开放6个，完成66.7%", "66.7%", "驿站", id="bare-done-ratio"),
+    pytest.param("本类实事整体完成率为88.2%", "88.2%", "本类实事", id="category-rate-without-figure"),
+    # … but two stages of one thing keep their verbs, and a classifier's noun is not the work
+    pytest.param("立项项目80个、开工52个", "52个", "开工", id="stages-keep-their-verbs"),
+    pytest.param("改造120个小区、开工率55%", "55%", "开工率", id="rate-after-classifier-noun-keeps-its-name"),
+    pytest.param("高血压患者规范管理率60%", "60%", "高血压患者规范管理率", id="population-rate-keeps-its-name"),
 ]
 
 
