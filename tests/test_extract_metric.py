@@ -113,6 +113,11 @@ CASES = [
     pytest.param("立项项目80个、开工52个", "52个", "开工", id="stages-keep-their-verbs"),
     pytest.param("改造120个小区、开工率55%", "55%", "开工率", id="rate-after-classifier-noun-keeps-its-name"),
     pytest.param("高血压患者规范管理率60%", "60%", "高血压患者规范管理率", id="population-rate-keeps-its-name"),
+    pytest.param("年度计划建设驿站9个，已建成运营6个", "6个", "驿站", id="noun-verb-of-doing-names-nothing"),
+    pytest.param("已开工安置房项目40个、开工率90%，其中竣工12个", "12个", "安置房项目", id="subset-shares-the-thing"),
+    pytest.param("年度计划改造供水管网50公里，已完成32公里，完成年度计划的64%", "64%", "供水管网",
+                 id="ratio-follows-its-renamed-figure"),
+    pytest.param("开工建设周转房1200套,完工400套", "400套", "完工", id="second-stage-without-subset-keeps-its-verb"),
 ]
 
 

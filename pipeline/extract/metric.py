@@ -636,17 +636,20 @@ def _what_is_completed(text: str, numbers: Sequence[Number], links: list[Link]) 
 # a completion rate (开工率94.2%) measures what the figure it completes measures.
 _COMPLETION_RATES = _LEX.progress_words["completion_rates"]
 _CATEGORY_WORDS = _LEX.progress_words["category_scope_words"]   # 本类实事整体完成率: the category
+_DOING = frozenset(_LEX.progress_words["achievement_verbs"] + _LEX.progress_words["done_verbs"])
 _EDGE_WORDS = _LEX.progress_words["link_words"]     # 为 达到 整体 …: trimmed from a metric's end
-_PARTICLES = ("d", "f", "p", "c", "u")            # 已, 中, 在 …: words around a verb that name nothing
+_PARTICLES = ("d", "f", "p", "c", "u")
+_SUBSET = _LEX.metric_words["subset"]             # 其中: what follows is part of the same thing            # 已, 中, 在 …: words around a verb that name nothing
 
 
 def _names_nothing(text: str, metric: str | None, start: int | None) -> bool:
-    """No metric, or one of verbs and particles only (中已开工, 建成运营): no thing named."""
+    """No metric, or one of verbs and particles only (中已开工, 建成运营): no thing named.
+    A verb of doing jieba tags as a noun verb (整治, 运营) is a verb here."""
     if not metric:
         return True
     tokens = _tag(text, start, start + len(metric))
-    return (any(_is_verb(t) for t in tokens)
-            and all(_is_verb(t) or t.flag.startswith(_PARTICLES) for t in tokens))
+    verb = [_is_verb(t) or t.word in _DOING for t in tokens]
+    return any(verb) and all(v or t.flag.startswith(_PARTICLES) for v, t in zip(verb, tokens))
 
 
 def _trim_end(metric: str, words: Sequence[str]) -> str:
@@ -676,9 +679,14 @@ def _named_thing(text: str, numbers: Sequence[Number], links: list[Link]) -> lis
     """
     out = list(links)
     inherited: set[int] = set()
+    renamed: dict[tuple[str, int], tuple[str, int]] = {}   # a figure's old metric → its new one
     for i, number in enumerate(numbers):
         metric, start = out[i].metric, out[i].metric_start
         if out[i].change is not None:
+            continue
+        if (metric, start) in renamed:               # 已完成41.5公里，完成年度计划的66.9%: the
+            new = renamed[(metric, start)]           # ratio follows the figure it completes
+            out[i] = out[i]._replace(metric=new[0], metric_start=new[1])
             continue
         share = _is_share(number)
         rate = bool(metric) and share and _ends_in(metric, _COMPLETION_RATES)
@@ -693,11 +701,14 @@ def _named_thing(text: str, numbers: Sequence[Number], links: list[Link]) -> lis
                 _names_nothing(text, out[source].metric, out[source].metric_start)
                 or (share and out[source].metric_start > numbers[source].start)
                 or (not share and source not in inherited and not _PLAN_WORD.search(
-                    text, _clause_start(text, numbers[source].start), numbers[source].start))):
+                    text, _clause_start(text, numbers[source].start), numbers[source].start)
+                    and not any(w in text[numbers[source].end:number.start] for w in _SUBSET))):
             # 立项项目151个、开工100个: two stages of one thing, each named by its verb;
             # 156个行政村、开工率60%: the villages counted are not the work started
             source = None
         if source is not None:
+            if metric:
+                renamed[(metric, start)] = (out[source].metric, out[source].metric_start)
             out[i] = out[i]._replace(metric=out[source].metric, metric_start=out[source].metric_start)
             inherited.add(i)
         elif rate and any(w in metric for w in _CATEGORY_WORDS):
