@@ -26,7 +26,8 @@ after a figure, 内部装饰完成60%). The forms, in the order they are read:
 
 What is never progress: population and service rates (失业率, 覆盖率, 建档率 — any rate
 not listed as a completion rate), shares (占比, 占…支出的), changes (增长, 提高),
-schedule ratios (序时进度), bare counts. The cue words are data files under
+schedule ratios (序时进度), bare counts, forecasts (预计, 建成后), and figures after a
+remainder word (其余3个, 在建2所), whose done ratio is one for that piece of work alone. The cue words are data files under
 ``pipeline/resources/progress/``.
 
 Each record gets its figures' values, the stated and computed completion, an implied
