@@ -118,6 +118,7 @@ CASES = [
     pytest.param("年度计划改造供水管网50公里，已完成32公里，完成年度计划的64%", "64%", "供水管网",
                  id="ratio-follows-its-renamed-figure"),
     pytest.param("开工建设周转房1200套,完工400套", "400套", "完工", id="second-stage-without-subset-keeps-its-verb"),
+    pytest.param("完成雨水管网建设改造12.5公里", "12.5公里", "雨水管网建设改造", id="light-verb-before-a-verb-only"),
 ]
 
 

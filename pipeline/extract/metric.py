@@ -184,7 +184,8 @@ def _phrase_before(tokens: list[_Token]) -> list[_Token]:
     for i in range(len(tokens) - 1, -1, -1):
         word = tokens[i].word
         if word in _HEAD_MARKS or (i < len(tokens) - 1 and (
-                word in _LIGHT or (word in _SCOPE and not (i and _is_verb(tokens[i - 1]))))):
+                (word in _LIGHT and not all(_is_verb(t) for t in tokens[i + 1:]))   # 管网建设改造
+                or (word in _SCOPE and not (i and _is_verb(tokens[i - 1]))))):
             tokens = tokens[i + 1:]   # …行动共排查房屋: the metric starts after 共, 发放, 等 (not 占全市…)
             opened = word in _LIGHT
             break
