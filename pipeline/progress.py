@@ -26,7 +26,8 @@ after a figure, 内部装饰完成60%). The forms, in the order they are read:
 
 What is never progress: population and service rates (失业率, 覆盖率, 建档率 — any rate
 not listed as a completion rate), shares (占比, 占…支出的), changes (增长, 提高),
-schedule ratios (序时进度), bare counts. The cue words are data files under
+schedule ratios (序时进度), bare counts, forecasts (预计, 建成后), and figures after a
+remainder word (其余3个, 在建2所), whose done ratio is one for that piece of work alone. The cue words are data files under
 ``pipeline/resources/progress/``.
 
 Each record gets its figures' values, the stated and computed completion, an implied
@@ -51,7 +52,7 @@ __all__ = ["link", "status_of", "expected_pct", "MARGIN"]
 
 MARGIN = 10.0        # points around the expected mark that still count as on track
 _SIMILAR = 0.4       # Dice overlap of two metrics that name the same thing
-_BRACKET_GAP = 10    # characters between a figure and a bracketed ratio after it (120个村(95%))
+_BRACKET_GAP = 10    # characters between an achievement and a bracketed target after it (126公里(计划150公里))
 _SENTENCE_END = frozenset("。；;！!？?\n")
 _CLAUSE_END = _SENTENCE_END | frozenset("，,：:")
 _ITEM_END = _CLAUSE_END | frozenset("、")
@@ -74,6 +75,9 @@ class _Words:
     forecast: tuple[str, ...]
     level: tuple[str, ...]
     ratio_verbs: tuple[str, ...]
+    remainder: tuple[str, ...]
+    perfect: tuple[str, ...]
+    shared_units: frozenset[str]
     joins: tuple[str, ...]
     synonyms: dict[str, frozenset[str]]          # unit → the units of its group
 
@@ -92,6 +96,7 @@ def _words() -> _Words:
                   _read("achievement_verbs.txt"), _read("schedule_words.txt"),
                   _read("category_scope_words.txt"), _read("share_words.txt"), _read("link_words.txt"),
                   _read("forecast_words.txt"), _read("level_words.txt"), _read("ratio_verbs.txt"),
+                  _read("remainder_words.txt"), _read("perfect_markers.txt"), frozenset(_read("shared_units.txt")),
                   ("、", *lexicon().metric_words["join"]),    # 的80.8%、58.5% / 的56%和54.5%
                   {u: frozenset(group) for group in map(str.split, _read("unit_synonyms.txt")) for u in group})
 
@@ -175,6 +180,16 @@ def _forecast(q: Quantity, text: str) -> bool:
     return _has(_words().forecast, text, _start(text, q.start, _CLAUSE_END), q.start)
 
 
+def _unit(q: Quantity) -> str:
+    """The figure's unit in simplified characters (戶 → 户), so scripts compare alike."""
+    return simplified(q.unit)
+
+
+def _synonym(a: Quantity, b: Quantity) -> bool:
+    """b's unit is one of a's group in unit_synonyms.txt (名 and 人, 户 and 家庭)."""
+    return _unit(b) in _words().synonyms.get(_unit(a), ())
+
+
 def _bigrams(s: str) -> set[str]:
     return {s[i:i + 2] for i in range(len(s) - 1)} or set(s)
 
@@ -197,6 +212,7 @@ class _Record:
     target: tuple[str, int] | None = None
     ratio: tuple[str, int] | None = None
     kind: str = ""                               # the ratio's kind, where there is one
+    group: int = 0                               # the ratio's list (…的90%、63.3%), where there is one
 
 
 @dataclass
@@ -226,11 +242,18 @@ class _Row:
         unless an achievement verb comes first (完成年度计划投资9.6亿元)."""
         text, q, w = self.text["status"], self.qs["status"][k], _words()
         start = _start(text, q.start, _ITEM_END)
+        if k:       # 计划的120所…中已开工113所: a plan word names the nearest figure after it
+            start = max(start, self.qs["status"][k - 1].end)
         opening = max(text.rfind(c, start, q.start) for c in _OPEN)
         if opening >= 0 and not any(c in text[opening:q.start] for c in _CLOSE):
             start = opening + 1
         plan = _pattern(w.plan).search(text, start, q.start)
         return plan is not None and not _has(w.achievement, text, start, plan.start())
+
+    def remainder(self, field_: str, k: int) -> bool:
+        """A figure its item counts as not done yet (其余3个, 另2座, 在建4所)."""
+        text, q = self.text[field_], self.qs[field_][k]
+        return _has(_words().remainder, text, _start(text, q.start, _ITEM_END), q.start)
 
     def record_of(self, ref: tuple[str, int]) -> _Record | None:
         return next((r for r in self.records if ref in (r.achieved, r.target, r.ratio)), None)
@@ -293,9 +316,11 @@ class _Row:
         done = _ends_with(cue, w.done)
         if done:
             start = clause + len(cue) - len(done)
-            subject = _strip_links(text[clause:start]).strip()
             previous = i and qs[i - 1].end > clause
-            return _Ratio(i, "done", cue_start=start, alone=bool(subject) and not previous)
+            # 主体工程完成45%, 其余3个主体工程完成80%: the work has its own subject; after a
+            # figure of its clause only the words past that figure can be one
+            subject = _strip_links(text[qs[i - 1].end if previous else clause:start]).strip()
+            return _Ratio(i, "done", cue_start=start, alone=bool(subject))
         return None
 
     def link_ratios(self, ratios: list[_Ratio]) -> None:
@@ -308,27 +333,34 @@ class _Row:
             first = group[0]
             sentence = _start(text, qs[first.index].start, _SENTENCE_END)
             bracketed = set(first.targets)
-            candidates = [k for k in range(first.index) if k not in ratio_at and k not in bracketed
-                          and _amount(qs[k], text) and not _forecast(qs[k], text) and not self.planned(k)
-                          and qs[k].start >= sentence and ("status", k) not in self.used
-                          and qs[k].end <= first.cue_start]
+
+            def candidates_from(sentence: int) -> list[int]:
+                return [k for k in range(first.index) if k not in ratio_at and k not in bracketed
+                        and _amount(qs[k], text) and not _forecast(qs[k], text) and not self.planned(k)
+                        and qs[k].start >= sentence and ("status", k) not in self.used
+                        and qs[k].end <= first.cue_start and not self.remainder("status", k)]
+            candidates = candidates_from(sentence)
+            if len(group) > 1 and len(candidates) < len(group) and sentence:
+                # 已完工8所;配备图书4.1万册,分别完成…的80%、82%: a list may reach the sentence before
+                candidates = candidates_from(_start(text, sentence - 1, _SENTENCE_END))
             if first.kind == "bracket":
                 k = first.index - 1
-                near = (k in candidates and first.cue_start - qs[k].end <= _BRACKET_GAP
-                        and _start(text, first.cue_start, _ITEM_END) <= qs[k].start)
+                # the figure right before it in its item, however long the words after that
+                # figure (120个村(95%), 已有21所学校通过…评审(70%))
+                near = k in candidates and _start(text, first.cue_start, _ITEM_END) <= qs[k].start
                 candidates = [k] if near else []
             if first.scope == "category" or first.alone:
                 candidates = []
             achieved: list[int | None] = []
             if first.targets and len(first.targets) == len(group):
                 for t in first.targets:          # each bracketed target takes the nearest figure of its unit
-                    same = [k for k in candidates if qs[k].unit == qs[t].unit and k not in achieved]
+                    same = [k for k in candidates if _unit(qs[k]) == _unit(qs[t]) and k not in achieved]
                     achieved.append(same[-1] if same else None)
             else:
                 picked = candidates[-len(group):] if candidates else []
                 achieved = [None] * (len(group) - len(picked)) + picked
             for n, r in enumerate(group):
-                rec = _Record(scope=r.scope, ratio=("status", r.index), kind=r.kind)
+                rec = _Record(scope=r.scope, ratio=("status", r.index), kind=r.kind, group=r.group)
                 if achieved[n] is not None:
                     rec.achieved = ("status", achieved[n])
                     self.used.add(rec.achieved)
@@ -339,9 +371,15 @@ class _Row:
 
     # 2. target and achievement in the status cell ---------------------------------------
 
-    def _achievement(self, q: Quantity) -> bool:
-        """An achievement verb in the figure's own item, before it (已完成120条)."""
-        text = self.text["status"]
+    def _achievement(self, y: int) -> bool:
+        """An achievement verb in the figure's own item, before it (已完成120条), or a
+        completion ratio that completes it (已筹集6950套，为计划的86.9%); never a remainder."""
+        text, q = self.text["status"], self.qs["status"][y]
+        if self.remainder("status", y):
+            return False
+        rec = self.record_of(("status", y))
+        if rec is not None and rec.achieved == ("status", y) and rec.kind in ("plan", "rate", "bracket"):
+            return True
         return _has(_words().achievement, text, _start(text, q.start, _ITEM_END), q.start)
 
     def link_status_targets(self) -> None:
@@ -362,12 +400,14 @@ class _Row:
                 if qy.start >= sentence_end:
                     break
                 rec = self.record_of(("status", y))
-                if (not _amount(qy, text) or qy.unit != qx.unit or not self._achievement(qy) or _forecast(qy, text)
+                if (not _amount(qy, text) or qy.unit != qx.unit or not self._achievement(y) or _forecast(qy, text)
                         or (rec is not None and (rec.target is not None or rec.achieved != ("status", y)))):
                     continue
                 clause_y = _start(text, qy.start, _CLAUSE_END)
                 if clause_y != clause_x and _has(w.plan, text, clause_y, qy.start):
                     continue                             # a second plan figure, not an achievement
+                if clause_y == clause_x and planned and not _has(w.perfect + w.done, text, qx.end, qy.start):
+                    continue                             # 计划新建5个、改造120个: the plan's next item
                 same_item = _start(text, qy.start, _ITEM_END) == item_x and own_item
                 if planned or (same_item and _has(w.achievement, text, qx.end, qy.start)):
                     self._target(x, y)
@@ -382,7 +422,7 @@ class _Row:
                     if not _amount(qy, text) or qy.unit != qx.unit:
                         continue
                     rec = self.record_of(("status", y))
-                    if (self._achievement(qy) and not self.planned(y) and not _forecast(qy, text)
+                    if (self._achievement(y) and not self.planned(y) and not _forecast(qy, text)
                             and (rec is None or (rec.target is None and rec.achieved == ("status", y)))):
                         self._target(x, y)
                     break
@@ -425,19 +465,22 @@ class _Row:
             for y, qy in enumerate(qs):
                 ref = ("status", y)
                 rec = self.record_of(ref)
-                if (not _amount(qy, text) or _forecast(qy, text) or self.planned(y)
+                if (not _amount(qy, text) or _forecast(qy, text) or self.planned(y) or self.remainder("status", y)
                         or (rec is not None and (rec.target is not None or rec.achieved != ref))):
                     continue
-                if qy.unit != qx.unit and not (qy.unit in _words().synonyms.get(qx.unit, ())
-                                               and self._agrees(qx, qy, rec)):
-                    continue                         # 名 and 人 only where the stated ratio agrees
+                if _unit(qy) != _unit(qx) and not ((_synonym(qx, qy) or qx.dimension == qy.dimension == "count")
+                                                   and self._agrees(qx, qy, rec)):
+                    continue                         # 名 and 人, 名 and 户 only where the stated ratio agrees
                 s = self._same_thing(qx, qy, rec)
                 if best is None or s > score:
                     best, score = y, s
-            # a measure (公里, 亩, 吨 …) written once in each cell needs no alike metrics:
-            # 改造农村公路300公里 ↔ 完成提档升级256公里; a count or money does
-            alone = (qx.dimension not in _ANY_THING and sum(1 for t in task_qs if t.unit == qx.unit) == 1
-                     and sum(1 for q in qs if q.unit == qx.unit) == 1)
+            # a measure (公里, 亩, 吨 …) or a narrow classifier (所, 座, 套) written once in each
+            # cell needs no alike metrics: 改造农村公路300公里 ↔ 完成提档升级256公里, 新建学校5所 ↔
+            # 3所学校已竣工 (其余2所… is no second one); a count in 个/人 or money does
+            shared = qx.dimension in _ANY_THING and _unit(qx) in _words().shared_units
+            alone = (not shared and sum(1 for t in task_qs if _unit(t) == _unit(qx)) == 1
+                     and sum(1 for k, q in enumerate(qs) if _unit(q) == _unit(qx)
+                             and not self.remainder("status", k) and not _forecast(q, text)) == 1)
             if best is None or (score < _SIMILAR and not alone):
                 continue
             rec = self.record_of(("status", best))
@@ -447,19 +490,22 @@ class _Row:
             rec.target = ("task", x)
             self.used.update({("task", x), ("status", best)})
         # a completion rate with no figure of its own completes the task's one target (完成率86%)
+        # and a list of such ratios completes the task's targets in order (口袋公园、绿道分别完成
+        # 年度目标的90%、63.3% ↔ 新建口袋公园10个、绿道15公里)
         free = [x for x, qx in enumerate(task_qs) if _amount(qx, self.text["task"]) and ("task", x) not in self.used]
         alone = [r for r in self.records if r.ratio and not r.achieved and not r.target
                  and r.scope == "task" and r.kind in ("rate", "plan")]
-        if len(free) == 1 and len(alone) == 1:
-            alone[0].target = ("task", free[0])
-            self.used.add(("task", free[0]))
+        if len(alone) == len(free) and (len(free) == 1 or len({r.group for r in alone}) == 1):
+            for rec, x in zip(alone, free):
+                rec.target = ("task", x)
+                self.used.add(("task", x))
         # one task target for several parts, each stated against it (筛查20万人: 宫颈癌11.2万人
         # 56%, 乳腺癌10.9万人 54.5%): each record whose figures agree with it shares it
         for rec in self.records:
             if rec.target is None and rec.achieved and rec.ratio:
                 qy = qs[rec.achieved[1]]
                 shared = [x for x, qx in enumerate(task_qs) if ("task", x) in self.used and self._agrees(qx, qy, rec)
-                          and (qx.unit == qy.unit or qy.unit in _words().synonyms.get(qx.unit, ()))]
+                          and (_unit(qx) == _unit(qy) or _synonym(qx, qy))]
                 if len(shared) == 1:
                     rec.target = ("task", shared[0])
 
@@ -470,11 +516,17 @@ class _Row:
         (736户 of 800户 with 竣工率92%)."""
         metric = self._metric("status", achieved)
         w = _words()
+        if self._agrees(target, achieved, rec):
+            return 2.0                           # surer than alike metrics (危房改造 of 危房和农房改造)
         if metric in w.achievement or metric in w.done:
             return 1.0
-        if self._agrees(target, achieved, rec):
-            return 1.0
-        return _similar(self._metric("task", target), metric)
+        score = _similar(self._metric("task", target), metric)
+        # 为残疾儿童提供康复救助120名 ↔ 已为131名残疾儿童…: the task's words name the status metric
+        task = self.text["task"]
+        clause = task[_start(task, target.start, _CLAUSE_END):_end(task, target.end, _CLAUSE_END)]
+        if len(metric) >= 2 and simplified(metric) in clause:
+            score = max(score, _SIMILAR)
+        return score
 
     def _agrees(self, target: Quantity, achieved: Quantity, rec: _Record | None) -> bool:
         """100 · achieved / target is the ratio the record states, within a point."""

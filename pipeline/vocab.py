@@ -39,6 +39,7 @@ class Lexicon:
     financial_numerals: frozenset[str]         # 壹 贰 … 拾 佰 仟: amounts, never ordinals
     units: Mapping[str, str]                   # unit → dimension
     non_fact_units: frozenset[str]             # 年 月份 岁 级 …: the number is not a fact
+    phase_units: frozenset[str]                # 期: 二期工程 names a phase, not a count
     rate_words: frozenset[str]                 # 月 日 学期 人口 …: per what, after / or · (元/人/月)
     approx_markers: Mapping[str, tuple[str, str]]  # marker → (position, approx)
     fixed_terms: tuple[str, ...]               # 两癌 四好农村路 …
@@ -97,6 +98,7 @@ def lexicon() -> Lexicon:
         financial_numerals=frozenset(c for c, *_, form in rows("extract/numerals.tsv") if form == "financial"),
         units=MappingProxyType({**{u.translate(traditional): d for u, d in units.items()}, **units}),
         non_fact_units=frozenset(w for w, in rows("extract/non_fact_units.txt")),
+        phase_units=frozenset(w for w, in rows("extract/phase_units.txt")),
         rate_words=frozenset(w for w, in rows("extract/rate_words.txt")),
         approx_markers=MappingProxyType({m: (pos, a) for m, pos, a in rows("extract/approx_markers.tsv")}),
         fixed_terms=tuple(t for t, in rows("extract/fixed_terms.txt")),

@@ -101,6 +101,24 @@ CASES = [
     pytest.param("新增護理型床位812張，達年度任務的116%", "116%", "護理型床位", id="traditional-plan-ratio"),
     # 10. no control characters: a clause ends at one
     pytest.param("推进\x0b老旧小区改造120个", "120个", "老旧小区改造", id="control-char-ends-clause"),
+    # 11. found by the progress blind sets: the thing the sentence names, where a figure's own
+    #     words name none (invented sentences)
+    pytest.param("年度计划新建公厕800座，已完工620座", "620座", "公厕", id="verb-only-after-a-plan-figure"),
+    pytest.param("纳入计划的45所中学中已开工40所、开工率88.9%", "40所", "中学", id="x-of-which-verb-only"),
+    pytest.param("纳入计划的45所中学中已开工40所、开工率88.9%", "88.9%", "中学", id="completion-rate-after-figure"),
+    pytest.param("新增托位1200个，完成率80%", "80%", "新增托位", id="completion-rate-takes-achieved-metric"),
+    pytest.param("年度计划建设驿站9个，已建成开放6个，完成66.7%", "66.7%", "驿站", id="bare-done-ratio"),
+    pytest.param("本类实事整体完成率为88.2%", "88.2%", "本类实事", id="category-rate-without-figure"),
+    # … but two stages of one thing keep their verbs, and a classifier's noun is not the work
+    pytest.param("立项项目80个、开工52个", "52个", "开工", id="stages-keep-their-verbs"),
+    pytest.param("改造120个小区、开工率55%", "55%", "开工率", id="rate-after-classifier-noun-keeps-its-name"),
+    pytest.param("高血压患者规范管理率60%", "60%", "高血压患者规范管理率", id="population-rate-keeps-its-name"),
+    pytest.param("年度计划建设驿站9个，已建成运营6个", "6个", "驿站", id="noun-verb-of-doing-names-nothing"),
+    pytest.param("已开工安置房项目40个、开工率90%，其中竣工12个", "12个", "安置房项目", id="subset-shares-the-thing"),
+    pytest.param("年度计划改造供水管网50公里，已完成32公里，完成年度计划的64%", "64%", "供水管网",
+                 id="ratio-follows-its-renamed-figure"),
+    pytest.param("开工建设周转房1200套,完工400套", "400套", "完工", id="second-stage-without-subset-keeps-its-verb"),
+    pytest.param("完成雨水管网建设改造12.5公里", "12.5公里", "雨水管网建设改造", id="light-verb-before-a-verb-only"),
 ]
 
 

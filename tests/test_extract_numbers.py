@@ -252,10 +252,16 @@ BLIND_SET_GAPS = [               # found by the second held-out set (tests/fixtu
     case("积水时间由2小时以上缩短至30分钟", "2小时以上", 2, "小时", M, id="yishang-before-change-verb"),
 ]
 
+PHASES_AND_SESSIONS = [          # found by the progress blind sets: 期 names a phase or counts sessions
+    case("举办技能培训班3期，", "3期", 3, "期", id="sessions-in-digits"),
+    case("举办技能培训班五期。", "五期", 5, "期", id="sessions-in-chinese-at-clause-end"),
+    case("开展两期夜校培训", "两期", 2, "期", id="sessions-liang-before-noun"),
+]
+
 CASES = (ARABIC + FULL_WIDTH + MAGNITUDES + CHINESE + MIXED + PERCENT_RATIO + RANGES + APPROX + RATES
          + BUGS_CAUGHT + FORMERLY_KNOWN_GAPS + PLACES_IN_SEQUENCE + BARE_MAGNITUDE_HEAD + FRACTION_MARKERS
          + MORE_UNITS + RATE_DENOMINATORS + CHINESE_DECIMALS_AND_COLLOQUIAL + SIGNS_AND_DURATIONS
-         + BLIND_SET_GAPS)
+         + BLIND_SET_GAPS + PHASES_AND_SESSIONS)
 
 
 @pytest.mark.parametrize("text, mention, value, high, unit, approx", CASES)
@@ -293,6 +299,8 @@ EXCLUSIONS = [
         # N年 stays a date or period without a duration cue
         "近3年", "前三年", "21年底", "三年行动计划", "建党100周年", "2022年1月", "二〇二二年",
         "负责人", "-", "一度",
+        # a phase of a project is an ordinal (二期工程), not a count of sessions
+        "体育馆二期主体工程完工", "三期项目开工", "一期工程",
     ]
 ]
 
@@ -329,6 +337,11 @@ CHANGES = [
     pytest.param("人均月增150元", "increase", id="monthly-increase"),
     pytest.param("覆盖率提高到42.1%", None, id="level-reached"),
     pytest.param("新增就业8.6万人", None, id="new-is-not-change"),
+    # a change verb compounded after a verb of doing names the work (an upgrade), counted
+    pytest.param("完成农贸市场改造提升15个", None, id="upgrade-compound-count"),
+    pytest.param("建设提升口袋公园8个", None, id="build-upgrade-compound-count"),
+    pytest.param("居民收入增长7%", "increase", id="noun-then-change-percent"),
+    pytest.param("床位数增加300张", "increase", id="noun-then-change-count"),
 ]
 
 

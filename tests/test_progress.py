@@ -123,6 +123,38 @@ FORMS = [
                  id="traditional-ratio-list"),
     pytest.param("完善文化設施", "本類實事整體完成率為93.5%", [(None, None, "s:93.5%", "category")],
                  id="traditional-category-ratio"),
+    # found by the progress blind sets (tests/fixtures/blind_progress*); invented sentences
+    pytest.param("建设村级活动场所", "纳入年度计划的60个村级活动场所中已建成52个、完工率86.7%",
+                 [("s:52个", "s:60个", "s:86.7%", "task")], id="plan-word-names-the-nearest-figure-after-it"),
+    pytest.param("推进污水治理", "计划新建污水处理站6座、铺设管网40公里，已建成污水处理站4座、完成管网铺设31公里",
+                 [("s:4座", "s:6座", None, "task"), ("s:31公里", "s:40公里", None, "task")],
+                 id="plan-list-then-achievement-list"),
+    pytest.param("办好老年教育", "年度计划开设老年大学教学点50个，实际开设46个",
+                 [("s:46个", "s:50个", None, "task")], id="perfect-marker-achievement"),
+    pytest.param("筹集人才公寓", "年度计划筹集人才公寓3000套，已筹集2400套，为计划的80%",
+                 [("s:2400套", "s:3000套", "s:80%", "task")], id="plan-ratio-marks-the-achievement"),
+    pytest.param("建设党群服务中心", "全年计划的10个党群服务中心中已有7个投入使用，其余3个装修工程完成约60%",
+                 [("s:7个", "s:10个", None, "task"), (None, None, "s:约60%", "task")],
+                 id="remainder-is-no-achievement-and-its-work-ratio-stands-alone"),
+    pytest.param("建设智慧图书馆12所", "已有9所中小学图书馆完成智慧化改造并通过验收(75%)",
+                 [("s:9所", "t:12所", "s:75%", "task")], id="bracketed-ratio-at-the-end-of-its-item"),
+    pytest.param("新建、改扩建养老院4所，新增床位600张", "城南颐养中心等3所养老院已建成运营，另1所正在装修；新增床位520张",
+                 [("s:3所", "t:4所", None, "task"), ("s:520张", "t:600张", None, "task")],
+                 id="narrow-classifier-written-once-in-each-cell"),
+    pytest.param("新建社区球场20个、健身步道30公里", "社区球场、健身步道分别完成年度目标的85%、70%",
+                 [(None, "t:20个", "s:85%", "task"), (None, "t:30公里", "s:70%", "task")],
+                 id="ratio-list-completes-task-targets-in-order"),
+    pytest.param("為2000名失能老人提供居家適老化改造", "已完成失能老人家庭適老化改造1,640戶，佔全年計劃的82%",
+                 [("s:1,640戶", "t:2000名", "s:82%", "task")], id="traditional-counts-of-other-units-agree"),
+    pytest.param("实施农村危房和土坯房改造2万户", "完成农村危房改造9000户、土坯房改造7000户，累计完成改造1.6万户，完成全年任务的80%",
+                 [("s:1.6万户", "t:2万户", "s:80%", "task")], id="agreeing-ratio-beats-alike-metric"),
+    pytest.param("为0-3岁婴幼儿家庭提供入户指导500户", "已为620户婴幼儿家庭提供科学育儿指导",
+                 [("s:620户", "t:500户", None, "task")], id="task-words-name-the-status-metric"),
+    pytest.param("改造薄弱学校10所,配备图书5万册", "已完工改造薄弱学校8所、在建2所;配备图书4.1万册,分别完成年度任务的80%、82%",
+                 [("s:8所", "t:10所", "s:80%", "task"), ("s:4.1万册", "t:5万册", "s:82%", "task")],
+                 id="ratio-list-reaches-the-sentence-before-skipping-work-in-progress"),
+    pytest.param("改造提升社区卫生服务站12个", "完成社区卫生服务站改造提升10个，完成年度任务的83.3%",
+                 [("s:10个", "t:12个", "s:83.3%", "task")], id="upgrade-compound-is-no-change"),
 ]
 
 NOT_PROGRESS = [
@@ -144,6 +176,7 @@ NOT_PROGRESS = [
     pytest.param("为30万名适龄妇女免费筛查", "完成宫颈癌筛查4.5万人", id="unit-synonym-without-ratio"),
     pytest.param("增加养老床位", "新增床位500张，超任务20%", id="excess-over-plan"),
     pytest.param("改造老旧小区", "剩余6个小区工程量均不足15%", id="plan-word-without-de-or-verb"),
+    pytest.param("新增学位360个", "新校区主体已封顶,建成后可新增学位360个", id="once-built-is-a-forecast"),
 ]
 
 

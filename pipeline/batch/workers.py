@@ -3,7 +3,7 @@ the pool that runs them a chunk ahead of the parent, surviving a worker that die
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -120,7 +120,15 @@ def results(files: Sequence[Path], jobs: int) -> Iterator[list[FileResult]]:
     pool = new_pool()
 
     def submit(chunk):
-        return [pool.submit(process_file, f) for f in chunk]
+        futures = []
+        for f in chunk:
+            try:
+                futures.append(pool.submit(process_file, f))
+            except BrokenProcessPool as e:     # a worker died before this was queued:
+                dead = Future()                # the file is retried like those that were
+                dead.set_exception(e)
+                futures.append(dead)
+        return futures
 
     try:
         chunks = list(_chunks(files, CHUNK))
@@ -132,7 +140,7 @@ def results(files: Sequence[Path], jobs: int) -> Iterator[list[FileResult]]:
                 died = [i for i, r in enumerate(results) if r is None]
                 if not died:
                     break
-                pool.shutdown(cancel_futures=True)
+                pool.shutdown(wait=False, cancel_futures=True)   # broken: nothing left to wait for
                 pool = new_pool()
                 if attempt == "retry":
                     for i, future in zip(died, submit([chunk[i] for i in died])):

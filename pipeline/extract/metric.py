@@ -184,7 +184,8 @@ def _phrase_before(tokens: list[_Token]) -> list[_Token]:
     for i in range(len(tokens) - 1, -1, -1):
         word = tokens[i].word
         if word in _HEAD_MARKS or (i < len(tokens) - 1 and (
-                word in _LIGHT or (word in _SCOPE and not (i and _is_verb(tokens[i - 1]))))):
+                (word in _LIGHT and not all(_is_verb(t) for t in tokens[i + 1:]))   # 管网建设改造
+                or (word in _SCOPE and not (i and _is_verb(tokens[i - 1]))))):
             tokens = tokens[i + 1:]   # …行动共排查房屋: the metric starts after 共, 发放, 等 (not 占全市…)
             opened = word in _LIGHT
             break
@@ -386,6 +387,14 @@ def _change(tokens: list[_Token]) -> tuple[str | None, bool]:
     return (_LEX.change_verbs.get(words[-1]) if words else None), reaches
 
 
+def _after_verb(tokens: list[_Token]) -> bool:
+    """The change verb right before a figure follows a verb of its own (改造提升, 建设提升):
+    one compound naming the work, whose count is no change."""
+    words = [t for t in _rate_words(tokens) if t.word.strip()]
+    return (len(words) > 1 and words[-2].flag == "v" and words[-2].word not in _LEX.change_verbs
+            and words[-1].word in _LEX.change_verbs)
+
+
 def _clause_start(text: str, position: int) -> int:
     i = position
     while i > 0 and text[i - 1] not in _CLAUSE_END:
@@ -473,6 +482,8 @@ def _link(text: str, numbers: Sequence[Number]) -> list[Link]:
             verbs = [t for t in before if _is_verb(t) and t.word not in _TO]
             metric = (verbs[-1].word, verbs[-1].start) if verbs else None
         change, reaches = _change(before)
+        if change and number.dimension == "count" and _after_verb(before):
+            change = None                            # 改造提升10个: the work done (an upgrade), counted
         if words in _JOIN and links:
             change = links[-1].change                # 分别增长5.2%和6.1%: both are increases
         role = None
@@ -486,7 +497,7 @@ def _link(text: str, numbers: Sequence[Number]) -> list[Link]:
                           change, role, group if role else None))
         previous_from = any(t.word in _FROM for t in before)
         previous, previous_clause, consumed = metric, clause, end
-    return _what_is_completed(text, numbers, links)
+    return _named_thing(text, numbers, _what_is_completed(text, numbers, links))
 
 
 # --- figures whose own words name a plan, a bracket or a verb: they measure another figure's thing
@@ -620,6 +631,96 @@ def _what_is_completed(text: str, numbers: Sequence[Number], links: list[Link]) 
                 metric = before_cue(clause, cue)
             out[i] = out[i]._replace(metric=metric[0], metric_start=metric[1])
     return out
+
+
+# The progress stage's cue lists (resources/progress/), read here for what a figure measures:
+# a completion rate (开工率94.2%) measures what the figure it completes measures.
+_COMPLETION_RATES = _LEX.progress_words["completion_rates"]
+_CATEGORY_WORDS = _LEX.progress_words["category_scope_words"]   # 本类实事整体完成率: the category
+_DOING = frozenset(_LEX.progress_words["achievement_verbs"] + _LEX.progress_words["done_verbs"])
+_EDGE_WORDS = _LEX.progress_words["link_words"]     # 为 达到 整体 …: trimmed from a metric's end
+_PARTICLES = ("d", "f", "p", "c", "u")
+_SUBSET = _LEX.metric_words["subset"]             # 其中: what follows is part of the same thing            # 已, 中, 在 …: words around a verb that name nothing
+
+
+def _names_nothing(text: str, metric: str | None, start: int | None) -> bool:
+    """No metric, or one of verbs and particles only (中已开工, 建成运营): no thing named.
+    A verb of doing jieba tags as a noun verb (整治, 运营) is a verb here."""
+    if not metric:
+        return True
+    tokens = _tag(text, start, start + len(metric))
+    verb = [_is_verb(t) or t.word in _DOING for t in tokens]
+    return any(verb) and all(v or t.flag.startswith(_PARTICLES) for v, t in zip(verb, tokens))
+
+
+def _trim_end(metric: str, words: Sequence[str]) -> str:
+    """The metric without the words of ``words`` and the edge words that end it."""
+    changed = True
+    while changed:
+        changed = False
+        for w in (*words, *_EDGE_WORDS):
+            if len(metric) > len(w) and metric.endswith(w):
+                metric, changed = metric[:-len(w)], True
+                break
+    return metric
+
+
+def _named_thing(text: str, numbers: Sequence[Number], links: list[Link]) -> list[Link]:
+    """The thing a figure's sentence names, where its own metric names none:
+
+    - a figure named only by verbs (年度计划新建村卫生室1500个，已完工1086个; 120所…中已开工
+      113所) measures what the figure of its unit before it in the sentence measures;
+    - a completion rate or a bare done ratio (已完成41.5公里，完成率66.9%; 已建成运营4个，完成
+      66.7%) what the figure it completes measures; a category's rate with no figure before
+      it, the category (本类实事整体完成率 → 本类实事).
+
+    Not where the figure before names other things or other stages: 立项项目151个、开工100个
+    (each stage named by its verb, unless the first is a plan), 156个行政村、开工率60% (the
+    noun after a classifier counts the villages, not the work started).
+    """
+    out = list(links)
+    inherited: set[int] = set()
+    renamed: dict[tuple[str, int], tuple[str, int]] = {}   # a figure's old metric → its new one
+    for i, number in enumerate(numbers):
+        metric, start = out[i].metric, out[i].metric_start
+        if out[i].change is not None:
+            continue
+        if (metric, start) in renamed:               # 已完成41.5公里，完成年度计划的66.9%: the
+            new = renamed[(metric, start)]           # ratio follows the figure it completes
+            out[i] = out[i]._replace(metric=new[0], metric_start=new[1])
+            continue
+        share = _is_share(number)
+        rate = bool(metric) and share and _ends_in(metric, _COMPLETION_RATES)
+        # a percentage named by its own verb keeps it (提高7.6%, 预约就诊率) unless it is a completion rate
+        if not (rate or (not metric if share else _names_nothing(text, metric, start))):
+            continue
+        sentence = _start_of(text, number.start, _SENTENCE_END)
+        source = next((k for k in range(i - 1, -1, -1) if numbers[k].start >= sentence
+                       and not _is_share(numbers[k]) and out[k].change is None
+                       and (share or numbers[k].unit == number.unit)), None)
+        if source is not None and (
+                _names_nothing(text, out[source].metric, out[source].metric_start)
+                or (share and out[source].metric_start > numbers[source].start)
+                or (not share and source not in inherited and not _PLAN_WORD.search(
+                    text, _clause_start(text, numbers[source].start), numbers[source].start)
+                    and not any(w in text[numbers[source].end:number.start] for w in _SUBSET))):
+            # 立项项目151个、开工100个: two stages of one thing, each named by its verb;
+            # 156个行政村、开工率60%: the villages counted are not the work started
+            source = None
+        if source is not None:
+            if metric:
+                renamed[(metric, start)] = (out[source].metric, out[source].metric_start)
+            out[i] = out[i]._replace(metric=out[source].metric, metric_start=out[source].metric_start)
+            inherited.add(i)
+        elif rate and any(w in metric for w in _CATEGORY_WORDS):
+            trimmed = _trim_end(metric, _COMPLETION_RATES)     # 危房改造完成率 keeps its name
+            if trimmed != metric and len(trimmed) >= 2:
+                out[i] = out[i]._replace(metric=trimmed)
+    return out
+
+
+def _ends_in(metric: str, words: Sequence[str]) -> bool:
+    return any(metric.endswith(w) for w in words)
 
 
 def _start_of(text: str, position: int, ends: set[str]) -> int:

@@ -112,6 +112,7 @@ _THRESHOLD_MARKERS = {m for m, (pos, a) in _LEX.approx_markers.items()
                       if pos == "after" and a != "about"}
 _CHANGE_VERB = re.compile(_alternation(_LEX.change_verbs))
 _ORDINAL = "第"
+_COUNTING_TWO = "两"                      # 两期培训 counts sessions; a phase is 二期
 _PER = "每"                              # 每千人口, 每10万人: a denominator, not a count
 # 数百人, 几十个, 上千人: no figure is given (上 only before 百/千: 新上十个 counts)
 _VAGUE = {"数": _SMALL, "几": _SMALL, "上": _HUNDRED_OR_THOUSAND}
@@ -218,6 +219,10 @@ def _is_quantity(folded: str, m: re.Match) -> bool:
             return False                               # 第五届, 第7位, G20, 每千人口
         if m["amount"] and m["amount"][0] in _VAGUE.get(previous, "") and not m["low"]:
             return False                               # 数百人, 几十个, 上千人
+    if (plain_unit in _LEX.phase_units and m["amount"] and not m["before"] and not m["after"]
+            and all(c in _LEX.numerals and c != _COUNTING_TWO for c in m["amount"])
+            and "\u4e00" <= folded[m.end():m.end() + 1] <= "\u9fff"):
+        return False                                   # 二期主体工程, 三期项目: a phase, an ordinal
     if m["amount"] == "一" and folded[m.end():m.end() + 1] == "一":
         return False                                   # 一村一品, 一人一岗: an idiom, not a count
     proportion = m["per"] or m["numerator"] or plain_unit in _PROPORTIONS
