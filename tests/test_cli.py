@@ -36,7 +36,7 @@ def test_seed_run_writes_all_tables_and_passes(elsewhere, raw, tmp_path, capsys)
     assert sorted(p.name for p in raw.iterdir()) == [SEED.name]
     assert "Error:" not in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == [
-        ".lock", "facts", "manifest.json", "reports", "review", "tasks", "validation"]   # no run_stats.json
+        ".lock", "facts", "manifest.json", "progress", "reports", "review", "tasks", "validation"]   # no run_stats.json
 
 
 def test_rerun_with_nothing_new_says_so(elsewhere, raw, tmp_path, capsys):
