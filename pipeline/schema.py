@@ -60,6 +60,8 @@ FIELDS: dict[str, list[tuple]] = {
         ("unit", DICT, False, "单位（去掉万、亿等量级）", "unit as written, magnitude removed; '' for a bare number", "元"),
         ("approx", DICT, True, "约数标记：more_than 超过 / less_than 不足 / about 约", "approximation: more_than, less_than, about or null", "more_than"),
         ("dimension", DICT, False, "量纲", "dimension: currency, count, percent, …", "currency"),
+        ("kind", DICT, False, "数值类型：total 总量 / per_unit 人均等单位量 / change 增减量 / share 比率 / target 目标（计划数）",
+         "what kind of amount: total, per_unit (人均, 元/人/月), change (增长…), share (a rate or ratio) or target (a planned amount); sum only like with like", "total"),
         ("metric", pa.string(), True, "所度量的指标（单元格原文子串）", "what the figure measures: a substring of the cell", "救助资金"),
         ("metric_start", pa.int32(), True, "指标在单元格中的起始位置", "start offset of the metric in the cell text", "56"),
         ("change", DICT, True, "变化方向：increase 增加 / decrease 减少", "increase or decrease where the figure is a change", "increase"),
