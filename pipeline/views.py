@@ -3,10 +3,14 @@
 :func:`facts_view` is one row per fact with what an analyst otherwise joins by hand:
 the task text and category, the report's region, year, title and period, and where the
 fact is the achieved figure, the target or the ratio of a progress record, that record's
-completion and status. Nothing here decides anything the pipeline has not already decided.
+completion and status. :func:`export` writes it and the progress table as a workbook
+(one sheet per table, bilingual headers, frozen header row, percentages formatted) or as
+CSV files. Nothing here decides anything the pipeline has not already decided.
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -107,3 +111,137 @@ def facts_view(processed_dir: Path | str | None = None, *,
     view["progress_role"] = pd.Categorical(view["progress_role"], categories=list(PROGRESS_ROLES))
     return view[[name for name, _, _ in VIEW_COLUMNS]].reset_index(drop=True)
 
+
+# --------------------------------------------------------------------------- export
+
+FORMATS = ("xlsx", "csv")
+SHEETS = ("facts", "progress")            # the facts view, and the progress table as loaded
+PERCENT_FORMAT = "0.0%"
+
+
+def _is_percent(column: str) -> bool:
+    """Columns in percent (98.5 for 98.5 %): written as fractions with a % format."""
+    return column.endswith("_pct")
+
+
+def _sheet_description(sheet: str, column: str) -> tuple[str, str]:
+    return describe("facts_view" if sheet == "facts" else sheet, column)
+
+
+def header(sheet: str, column: str) -> str:
+    """A bilingual column header: the Chinese description up to its first gloss
+    (数值类型：total … → 数值类型), over the column's name."""
+    zh, _ = _sheet_description(sheet, column)
+    short = zh.split("：")[0].split("（")[0].strip() or zh
+    return f"{short}\n{column}"
+
+
+def _sheets(processed_dir, tables) -> dict[str, pd.DataFrame]:
+    from .export import load
+
+    t = tables if tables is not None else load(processed_dir)
+    return {"facts": facts_view(tables=t), "progress": t["progress"]}
+
+
+def write_views(path: Path | str, format: str = "xlsx", processed_dir: Path | str | None = None, *,
+                tables: Mapping[str, pd.DataFrame] | None = None) -> list[Path]:
+    """Write the facts view and the progress table for colleagues who work in Excel.
+
+    ``xlsx``: one workbook at ``path``, a sheet per table, bilingual headers (with both
+    full descriptions as the header cell's comment), header row frozen and filterable,
+    percentages as percent cells (98.5 → 98.5 %). ``csv``: one UTF-8 file per table
+    (with a byte-order mark, so Excel reads the Chinese), ``<stem>-facts.csv`` and
+    ``<stem>-progress.csv`` beside ``path``, headed by column names. Files are written
+    whole or not at all. Returns the paths written.
+    """
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}: one of {', '.join(FORMATS)}")
+    sheets = _sheets(processed_dir, tables)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if format == "xlsx":
+        _atomic(path, lambda tmp: _workbook(sheets).save(tmp))
+        return [path]
+    written = []
+    for name, df in sheets.items():
+        target = path.with_name(f"{path.stem}-{name}.csv")
+        _atomic(target, lambda tmp, df=df: _plain(df).to_csv(tmp, index=False, encoding="utf-8-sig"))
+        written.append(target)
+    return written
+
+
+def _atomic(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Lists as text (市民政局、市财政局), categoricals as their strings."""
+    out = df.copy()
+    for column in out.columns:
+        if out[column].dtype == object and any(isinstance(v, list) for v in out[column]):
+            out[column] = ["、".join(v) if isinstance(v, list) else v for v in out[column]]
+        elif str(out[column].dtype) == "category":
+            out[column] = out[column].astype(object)
+    return out
+
+
+def _cell_value(value):
+    import pandas as pd
+
+    if value is None or (not isinstance(value, (list, str)) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):                       # numpy scalars
+        return value.item()
+    return value
+
+
+def _workbook(sheets: Mapping[str, pd.DataFrame]):
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    def text(value: str) -> str:
+        # control characters are not allowed in a workbook: shown escaped, as the terminal does
+        return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+    book = Workbook()
+    book.remove(book.active)
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for name, df in sheets.items():
+        ws = book.create_sheet(name)
+        df = _plain(df)
+        for j, column in enumerate(df.columns, 1):
+            zh, en = _sheet_description(name, column)
+            cell = ws.cell(row=1, column=j, value=header(name, column))
+            cell.font, cell.alignment, cell.fill = bold, wrap, fill
+            cell.comment = Comment(f"{zh}\n{en}", "minsheng-pipeline")
+            width = max(len(header(name, column).split("\n")[0]) * 2, len(column)) + 2
+            ws.column_dimensions[get_column_letter(j)].width = min(max(width, 8), 40)
+        percent = [_is_percent(c) for c in df.columns]
+        for i, row in enumerate(df.itertuples(index=False), 2):
+            for j, value in enumerate(row, 1):
+                value = _cell_value(value)
+                if value is None:
+                    continue
+                if percent[j - 1]:
+                    cell = ws.cell(row=i, column=j, value=value / 100)
+                    cell.number_format = PERCENT_FORMAT
+                elif isinstance(value, str):
+                    cell = ws.cell(row=i, column=j, value=text(value))
+                    cell.data_type = "s"         # report text is never a formula (=…)
+                else:
+                    ws.cell(row=i, column=j, value=value)
+        ws.row_dimensions[1].height = 32
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(max(len(df.columns), 1))}{max(len(df) + 1, 1)}"
+    return book

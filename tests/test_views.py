@@ -93,3 +93,71 @@ def test_every_view_column_is_described_in_both_languages():
         assert zh and en, name
     assert describe("facts_view", "progress_status") == describe("progress", "status")
 
+
+# --------------------------------------------------------------------------- export
+
+def test_export_xlsx_opens_with_openpyxl_and_pandas(processed, view, tables, tmp_path, capsys):
+    import openpyxl
+
+    from pipeline.cli import main
+
+    book_path = tmp_path / "out" / "minsheng.xlsx"
+    assert main(["export", "--processed", str(processed), "--out-file", str(book_path)]) == 0
+    assert f"wrote {book_path}" in capsys.readouterr().err
+    book = openpyxl.load_workbook(book_path)
+    assert book.sheetnames == ["facts", "progress"]
+    facts, progress = book["facts"], book["progress"]
+    assert facts.freeze_panes == progress.freeze_panes == "A2"
+    headers = [c.value for c in facts[1]]
+    assert headers[0] == "报告编号\nreport_id" and "数值类型\nkind" in headers
+    assert [h.split("\n")[1] for h in headers] == list(view.columns)
+    assert "what kind of amount" in facts.cell(1, headers.index("数值类型\nkind") + 1).comment.text
+    assert facts.max_row == len(view) + 1 and progress.max_row == len(tables["progress"]) + 1
+    # a percentage is a percent cell: 98.5 → 0.985 shown as 98.5%
+    column = [c.value for c in progress[1]].index("完成比例\ncompletion_pct") + 1
+    cells = [progress.cell(i, column) for i in range(2, progress.max_row + 1)]
+    assert all("%" in c.number_format for c in cells if c.value is not None)
+    assert sorted(c.value for c in cells if c.value is not None) == pytest.approx(
+        sorted(tables["progress"].completion_pct.dropna() / 100))
+    frames = pd.read_excel(book_path, sheet_name=None)
+    assert list(frames) == ["facts", "progress"] and len(frames["facts"]) == len(view)
+    assert frames["facts"]["工作任务\ntask"].tolist() == view.task.tolist()
+    assert frames["facts"]["数值原文\nmention"].tolist() == view.mention.tolist()
+
+
+def test_export_csv_writes_one_file_per_table(processed, view, tables, tmp_path, capsys):
+    from pipeline.cli import main
+
+    assert main(["export", "--processed", str(processed), "--format", "csv",
+                 "--out-file", str(tmp_path / "minsheng.csv")]) == 0
+    facts = pd.read_csv(tmp_path / "minsheng-facts.csv", encoding="utf-8-sig")
+    progress = pd.read_csv(tmp_path / "minsheng-progress.csv", encoding="utf-8-sig")
+    assert list(facts.columns) == list(view.columns) and len(facts) == len(view)
+    assert len(progress) == len(tables["progress"])
+    assert (tmp_path / "minsheng-facts.csv").read_bytes().startswith(b"\xef\xbb\xbf")   # Excel reads UTF-8
+    assert facts.lead_units.iloc[0] == "、".join(view.lead_units.iloc[0])
+
+
+def test_export_of_no_processed_folder_is_an_error(tmp_path, capsys):
+    from pipeline.cli import main
+
+    assert main(["export", "--processed", str(tmp_path / "none"), "--out-file", str(tmp_path / "x.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and "python -m pipeline run" in err
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_report_text_stays_text_in_the_workbook(tables, tmp_path):
+    import openpyxl
+
+    from pipeline.views import write_views
+
+    edited = dict(tables)
+    edited["tasks"] = tables["tasks"].assign(
+        task=["=HYPERLINK(\"http://x\",\"y\")"] + ["a\x1bb"] * (len(tables["tasks"]) - 1))
+    path, = write_views(tmp_path / "x.xlsx", "xlsx", tables=edited)
+    ws = openpyxl.load_workbook(path)["facts"]
+    column = [c.value for c in ws[1]].index("工作任务\ntask") + 1
+    values = {ws.cell(i, column).value for i in range(2, ws.max_row + 1)}
+    assert values == {"=HYPERLINK(\"http://x\",\"y\")", "a\\x1bb"}
+    assert {ws.cell(i, column).data_type for i in range(2, ws.max_row + 1)} == {"s"}
