@@ -24,6 +24,8 @@ _DQ = [
 FIELDS: dict[str, list[tuple]] = {
     "reports": _COMMON + [
         ("title", pa.string(), False, "报告标题", "report title as written", "临沂市2021年度20项重点民生实事推进情况表(1-9月份)"),
+        ("series_id", pa.string(), False, "系列编号：地区|年度|去掉统计期的标题（同一计划各期报告相同）",
+         "series: region|year|title without its period — the same for every period's report of one plan", "临沂市|2021|临沂市2021年度20项重点民生实事推进情况表"),
         ("region", DICT, True, "地区", "region named in the title", "临沂市"),
         ("year", pa.int16(), True, "年度", "year of the report", "2021"),
         ("period_start_month", pa.int8(), True, "统计期起始月", "first month of the reporting period", "1"),

@@ -8,6 +8,7 @@ import pyarrow as pa
 from .kinds import kind_of
 from .records import Progress, Quantity, Report
 from .schema import TABLES, columns, schema
+from .series import series_id
 
 FIELDS_OF_TASK = ("task", "status")   # the cells a task row's facts come from, in this order
 
@@ -46,7 +47,8 @@ def build_tables(report: Report,
                 })
     rows = {
         "reports": [{
-            **ids, "title": report.title, "region": report.region, "year": report.year,
+            **ids, "title": report.title, "series_id": series_id(report.title, report.region, report.year),
+            "region": report.region, "year": report.year,
             "period_start_month": report.period_start_month,
             "period_end_month": report.period_end_month,
             "declared_items": report.declared_items,

@@ -161,3 +161,82 @@ def test_report_text_stays_text_in_the_workbook(tables, tmp_path):
     values = {ws.cell(i, column).value for i in range(2, ws.max_row + 1)}
     assert values == {"=HYPERLINK(\"http://x\",\"y\")", "a\\x1bb"}
     assert {ws.cell(i, column).data_type for i in range(2, ws.max_row + 1)} == {"s"}
+
+
+# --------------------------------------------------------------------------- series keys
+
+from pipeline.series import match_tasks, plan_title, series_id  # noqa: E402
+
+PLAN = "临沂市2021年度20项重点民生实事推进情况表"
+
+
+@pytest.mark.parametrize("title", [
+    f"{PLAN}(1-9月份)", f"{PLAN}（1-6月份）", f"{PLAN}（截至9月底）", f"{PLAN}", f"{PLAN}(１-３月)",
+    f"{PLAN} 1至6月",
+])
+def test_the_plan_title_drops_the_period(title):
+    assert plan_title(title) == PLAN
+
+
+def test_series_id_names_region_year_and_plan():
+    assert series_id(f"{PLAN}(1-9月份)", "临沂市", 2021) == f"临沂市|2021|{PLAN}"
+    assert series_id("某某报告", None, None) == "||某某报告"
+
+
+KNOWN = [("k1", 1, "提高困难群众救助保障水平"), ("k2", 2, "提高工伤保险待遇水平"),
+         ("k3", 3, "免费康复救助2000名残疾儿童"), ("k4", 4, "推进农村地区清洁取暖建设")]
+
+
+@pytest.mark.parametrize(("tasks", "expected"), [
+    pytest.param([(1, "提高困难群众救助保障水平"), (2, "提高工伤保险待遇水平"), (3, "免费康复救助2000名残疾儿童"),
+                  (4, "推进农村地区清洁取暖建设")], {1: "k1", 2: "k2", 3: "k3", 4: "k4"}, id="same"),
+    pytest.param([(1, "提高困难群众救助保障水平"), (2, "新建城市书房20个"), (3, "提高工伤保险待遇水平"),
+                  (4, "免费康复救助2000名残疾儿童"), (5, "推进农村地区清洁取暖建设")],
+                 {1: "k1", 3: "k2", 4: "k3", 5: "k4"}, id="inserted-task-renumbers"),
+    pytest.param([(1, "提高困难群众救助保障水平"), (2, "免费康复救助2000名残疾儿童"), (3, "推进农村地区清洁取暖建设")],
+                 {1: "k1", 2: "k3", 3: "k4"}, id="dropped-task"),
+    pytest.param([(1, "提高困难群众救助保障标准"), (2, "提高工伤保险各项待遇水平"), (3, "免费康复救助3000名残疾儿童"),
+                  (4, "推进农村清洁取暖工程建设")], {1: "k1", 2: "k2", 3: "k3", 4: "k4"}, id="small-rewordings"),
+    pytest.param([(1, "新建城市书房20个"), (2, "开展农村生活污水治理")], {}, id="new-tasks-match-nothing"),
+])
+def test_tasks_match_by_number_and_text(tasks, expected):
+    assert match_tasks(KNOWN, tasks) == expected
+
+
+def _earlier_period(tables: dict, *, dropped: int, reworded: tuple[int, ...]) -> dict:
+    """The seed as a 1-6月 report of its series, without task ``dropped`` (so the 1-9月
+    report seems to insert it, renumbering the tasks after it) and with tasks ``reworded``
+    slightly."""
+    rid = "linyi_2021_01-06"
+    reports = tables["reports"].astype({"report_id": object}).assign(
+        report_id=rid, title=f"{PLAN}(1-6月份)", period_end_month=6)
+    reports["series_id"] = [series_id(t, r, y) for t, r, y in zip(reports.title, reports.region, reports.year)]
+
+    def renumbered(df):
+        df = df[df.task_no != dropped].astype({"report_id": object}).assign(report_id=rid)
+        return df.assign(task_no=df.task_no.where(df.task_no < dropped, df.task_no - 1))
+    tasks = renumbered(tables["tasks"])
+    tasks["task"] = [text[:-2] + "工作" if no in reworded else text
+                     for no, text in zip(tasks.task_no, tasks.task)]
+    return {"reports": reports, "tasks": tasks, "facts": renumbered(tables["facts"]),
+            "progress": renumbered(tables["progress"])}
+
+
+def test_a_figure_keeps_its_key_across_periods(tables):
+    earlier = _earlier_period(tables, dropped=5, reworded=(10, 20))
+    both = {name: pd.concat([earlier[name], tables[name].astype({"report_id": object})], ignore_index=True)
+                      .astype({"report_id": "category"})
+            for name in tables}
+    view = facts_view(tables=both)
+    assert view.series_id.nunique() == 1
+    before = view[view.report_id == "linyi_2021_01-06"].set_index("fact_no")
+    after = view[view.report_id == "linyi_2021_01-09"].set_index("fact_no")
+    same = (before.figure_key == after.figure_key.reindex(before.index))
+    assert same.mean() >= 0.98, before[~same][["task_no", "mention", "figure_key"]]
+    assert same.all()
+    # the task inserted in the later report starts a key of its own
+    inserted = after[after.task_no == 5].task_key.unique()
+    assert len(inserted) == 1 and inserted[0] not in set(before.task_key)
+    assert inserted[0].endswith("#09-5")
+    assert (view.groupby("report_id", observed=True).figure_key.nunique()
+            == view.groupby("report_id", observed=True).size()).all()
