@@ -145,10 +145,10 @@ def test_an_internal_error_in_a_worker_exits_5_names_the_file_and_logs_the_trace
 
     real = pipeline.tables.build_tables
 
-    def build_tables(report, quantities):
+    def build_tables(report, quantities, progress=()):
         if report.report_id == "bad":
             raise ZeroDivisionError("injected bug")
-        return real(report, quantities)
+        return real(report, quantities, progress)
 
     monkeypatch.setattr(pipeline.tables, "build_tables", build_tables)
     bad = raw / "bad.txt"
@@ -190,7 +190,7 @@ def test_worker_results_are_typed_and_carry_the_traceback(monkeypatch, tmp_path)
     import pipeline.tables
     from pipeline.batch.workers import FileResult, process_file
 
-    monkeypatch.setattr(pipeline.tables, "build_tables", lambda r, q: 1 / 0)
+    monkeypatch.setattr(pipeline.tables, "build_tables", lambda r, q, p=(): 1 / 0)
     f = tmp_path / SEED.name
     f.write_bytes(SEED.read_bytes())
     result = process_file(f)
