@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from . import vocab
@@ -69,6 +70,7 @@ def series_id(title: str, region: str | None, year: int | None) -> str:
     return f"{region or ''}|{'' if year is None else year}|{plan_title(title)}"
 
 
+@lru_cache(maxsize=1 << 16)      # a task's text is compared with every key of its series
 def _bigrams(text: str) -> frozenset[str]:
     text = _NOT_TEXT.sub("", vocab.simplified(text or ""))
     return frozenset(text[i:i + 2] for i in range(len(text) - 1)) or frozenset([text])
