@@ -4,7 +4,7 @@
 the task text and category, the report's region, year, title, period and series, the
 series keys of the task and the figure (pipeline.series), and where the
 fact is the achieved figure, the target or the ratio of a progress record, that record's
-completion and status. :func:`export` writes it and the progress table as a workbook
+completion and status. :func:`write_views` writes it and the progress table as a workbook
 (one sheet per table, bilingual headers, frozen header row, percentages formatted) or as
 CSV files. Nothing here decides anything the pipeline has not already decided.
 """
@@ -68,8 +68,6 @@ def describe(table: str, column: str) -> tuple[str, str]:
     if table == "facts_view":
         for name, source, source_column in VIEW_COLUMNS:
             if name == column:
-                if source is None:
-                    return _OWN[name]
                 if name in _OWN:
                     return _OWN[name]
                 table, column = source, source_column
