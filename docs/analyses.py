@@ -40,12 +40,14 @@ def completion_by_category(progress: pd.DataFrame, tasks: pd.DataFrame) -> pd.Da
 
 
 def metric_over_periods(facts: pd.DataFrame, reports: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """4. One metric over reporting periods: a column per period's last month.
+    """4. One metric over reporting periods: a column per report's last month.
 
-    Monthly reports of one region (1-3月, 1-6月, 1-9月 …) sit side by side in the
-    tables; a cell that gives its own period (1-8月份) carries it in the facts too."""
-    hits = facts[facts.metric.str.contains(metric, na=False) & (facts.field == "status")]
-    hits = hits.merge(reports[["report_id", "region", "year"]], on="report_id")
+    Only totals are added up (``kind == "total"``: no rates, per-person amounts, changes
+    or targets), per unit; a column is the period of the report the figure is in, so a
+    1-8月份 figure inside a 1-9月 report sits in that report's column."""
+    hits = facts[facts.metric.str.contains(metric, na=False) & (facts.kind == "total")]
+    hits = hits.drop(columns=["period_start_month", "period_end_month"]).merge(
+        reports[["report_id", "region", "year", "period_end_month"]], on="report_id")
     return hits.pivot_table(index=["region", "year", "metric", "unit"], columns="period_end_month",
                             values="value", aggfunc="sum", observed=True)
 

@@ -17,9 +17,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # The stages' own functions live in their modules (from pipeline.extract import extract):
 # re-exported here under the module's name they would be shadowed by the module as
 # soon as it is imported.
-__all__ = ["run", "load", "Report", "Category", "Task", "Quantity", "Progress", "FactRef", "Problem", "__version__"]
+__all__ = ["run", "load", "facts_view", "Report", "Category", "Task", "Quantity", "Progress", "FactRef", "Problem", "__version__"]
 
-_HOMES = {"run": "batch", "load": "export", "Report": "records", "Category": "records",
+_HOMES = {"run": "batch", "load": "export", "facts_view": "views", "Report": "records", "Category": "records",
           "Task": "records", "Quantity": "records", "Progress": "records", "FactRef": "records",
           "Problem": "records"}
 

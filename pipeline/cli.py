@@ -1,6 +1,7 @@
-"""Command line: ``python -m pipeline run`` / ``minsheng-pipeline run``.
+"""Command line: ``python -m pipeline run`` / ``minsheng-pipeline run``, and
+``python -m pipeline export``.
 
-A thin layer over pipeline.batch.run: arguments, progress, ``Error: …`` lines and
+A thin layer over pipeline.batch.run and pipeline.views.write_views: arguments, progress, ``Error: …`` lines and
 exit statuses. Every problem becomes one line on stderr, never a traceback.
 """
 from __future__ import annotations
@@ -87,7 +88,51 @@ def _parser() -> argparse.ArgumentParser:
                      help="which failed checks make the exit status 1 (default: error)")
     run.add_argument("--expectations", metavar="DIR",
                      help="folder of Great Expectations suites (default: the project's expectations/)")
+    export = sub.add_parser(
+        "export", help="write the facts view and the progress table as a workbook or CSV files",
+        description="Write the facts view (one row per fact with its task, category, region, "
+                    "year, report period and progress) and the progress table of a processed "
+                    "folder, for colleagues who work in Excel.",
+        epilog=EXPORT_STATUSES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument("--format", choices=("xlsx", "csv"), default="xlsx",
+                        help="xlsx: one workbook, a sheet per table; csv: one file per table (default: xlsx)")
+    export.add_argument("--out-file", metavar="PATH",
+                        help="the workbook to write; for csv, <stem>-facts.csv and <stem>-progress.csv "
+                             "beside it (default: <processed>/exports/minsheng.xlsx or .csv)")
+    export.add_argument("--processed", metavar="DIR",
+                        help=f"the processed folder to read (default: {default_processed_dir()})")
     return parser
+
+
+EXPORT_STATUSES = """\
+exit status:
+  0  written
+  2  usage error, a processed folder that does not load (rerun the pipeline on it), a file that cannot be written
+"""
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import LoadError, default_processed_dir
+    from .views import write_views
+
+    processed = Path(args.processed) if args.processed else default_processed_dir()
+    out_file = Path(args.out_file) if args.out_file else processed / "exports" / f"minsheng.{args.format}"
+    if not (processed / "manifest.json").is_file():
+        _err(f"Error: {processed}: not a processed folder (no manifest.json) — run "
+             "`python -m pipeline run` first, or name the folder with --processed")
+        return 2
+    try:
+        written = write_views(out_file, args.format, processed)
+    except LoadError as e:
+        _err(f"Error: {e}")
+        return 2
+    except OSError as e:
+        _err(f"Error: {e.filename or out_file}: {e.strerror or e} — check that the folder exists and "
+             "can be written to, and that the file is not open in another program")
+        return 2
+    for path in written:
+        _err(f"wrote {path}")
+    return 0
 
 
 def _positive(text: str) -> int:
@@ -172,6 +217,8 @@ def _main(argv: Sequence[str] | None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:          # argparse exits 2 on usage errors, 0 on --help
         return int(e.code or 0)
+    if args.command == "export":
+        return _export(args)
     # Great Expectations routes Python warnings into logging: keep a handler so they
     # are not lost, at a level that keeps GX's chatter out of the cron log.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(name)s: %(message)s")

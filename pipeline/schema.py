@@ -24,6 +24,8 @@ _DQ = [
 FIELDS: dict[str, list[tuple]] = {
     "reports": _COMMON + [
         ("title", pa.string(), False, "报告标题", "report title as written", "临沂市2021年度20项重点民生实事推进情况表(1-9月份)"),
+        ("series_id", pa.string(), False, "系列编号：地区|年度|去掉统计期的标题（同一计划各期报告相同）",
+         "series: region|year|title without its period — the same for every period's report of one plan", "临沂市|2021|临沂市2021年度20项重点民生实事推进情况表"),
         ("region", DICT, True, "地区", "region named in the title", "临沂市"),
         ("year", pa.int16(), True, "年度", "year of the report", "2021"),
         ("period_start_month", pa.int8(), True, "统计期起始月", "first month of the reporting period", "1"),
@@ -60,6 +62,8 @@ FIELDS: dict[str, list[tuple]] = {
         ("unit", DICT, False, "单位（去掉万、亿等量级）", "unit as written, magnitude removed; '' for a bare number", "元"),
         ("approx", DICT, True, "约数标记：more_than 超过 / less_than 不足 / about 约", "approximation: more_than, less_than, about or null", "more_than"),
         ("dimension", DICT, False, "量纲", "dimension: currency, count, percent, …", "currency"),
+        ("kind", DICT, False, "数值类型：total 总量 / per_unit 人均等单位量 / change 增减量 / share 比率 / target 目标（计划数）",
+         "what kind of amount: total, per_unit (人均, 元/人/月), change (增长…), share (a rate or ratio) or target (a planned amount); sum only like with like", "total"),
         ("metric", pa.string(), True, "所度量的指标（单元格原文子串）", "what the figure measures: a substring of the cell", "救助资金"),
         ("metric_start", pa.int32(), True, "指标在单元格中的起始位置", "start offset of the metric in the cell text", "56"),
         ("change", DICT, True, "变化方向：increase 增加 / decrease 减少", "increase or decrease where the figure is a change", "increase"),

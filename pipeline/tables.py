@@ -5,8 +5,10 @@ from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
+from .kinds import kind_of
 from .records import Progress, Quantity, Report
 from .schema import TABLES, columns, schema
+from .series import series_id
 
 FIELDS_OF_TASK = ("task", "status")   # the cells a task row's facts come from, in this order
 
@@ -26,6 +28,7 @@ def build_tables(report: Report,
     groups: dict[tuple[int, str, int], int] = {}
     for task in report.tasks:
         for field in FIELDS_OF_TASK:
+            cell = getattr(task, field)
             for index, q in enumerate(quantities.get((task.task_no, field), ())):
                 fact_no[(task.task_no, field, index)] = len(facts) + 1
                 group = None
@@ -36,7 +39,7 @@ def build_tables(report: Report,
                     "category_no": task.category_no, "task_no": task.task_no, "field": field,
                     "mention": q.mention, "start": q.start, "end": q.end,
                     "value": q.value, "value_high": q.value_high, "unit": q.unit,
-                    "approx": q.approx, "dimension": q.dimension,
+                    "approx": q.approx, "dimension": q.dimension, "kind": kind_of(q, cell, field),
                     "metric": q.metric, "metric_start": q.metric_start,
                     "change": q.change, "change_role": q.change_role, "change_group": group,
                     "period_start_month": q.period_start_month or report.period_start_month,
@@ -44,7 +47,8 @@ def build_tables(report: Report,
                 })
     rows = {
         "reports": [{
-            **ids, "title": report.title, "region": report.region, "year": report.year,
+            **ids, "title": report.title, "series_id": series_id(report.title, report.region, report.year),
+            "region": report.region, "year": report.year,
             "period_start_month": report.period_start_month,
             "period_end_month": report.period_end_month,
             "declared_items": report.declared_items,

@@ -55,6 +55,7 @@ class Lexicon:
     simplified: Mapping[int, str]              # str.translate table, traditional → simplified, one char each
     plan_words: tuple[str, ...]                # 年度任务 计划 目标 …, longest first: never a metric
     progress_words: Mapping[str, tuple[str, ...]]  # progress/<list>.txt → its lines, longest first
+    kind_cues: Mapping[str, tuple[str, ...]]   # kind (per_unit, target) → cue words (kinds.tsv)
     fingerprint: str                           # sha256 over every resource file read
 
     def markers(self, position: str) -> list[str]:
@@ -116,6 +117,7 @@ def lexicon() -> Lexicon:
         progress_words=MappingProxyType({
             name[len("progress/"):-len(".txt")]: _longest_first("\t".join(r) for r in rows(name))
             for name in files if name.startswith("progress/") and name.endswith(".txt")}),
+        kind_cues=MappingProxyType(_grouped(rows("kinds.tsv"))),
         fingerprint=_fingerprint(files),
     )
 
