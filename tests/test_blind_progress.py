@@ -28,7 +28,7 @@ SETS = ["blind_progress1", "blind_progress2"]
 # the figures after the fixes (README "Accuracy")
 FLOORS = {
     "blind_progress1": (0.98, 0.81, 0.97, 0.97),
-    "blind_progress2": (0.98, 0.83, 0.97, 0.97),
+    "blind_progress2": (0.98, 0.835, 0.97, 0.97),
 }
 
 

@@ -119,6 +119,8 @@ CASES = [
                  id="ratio-follows-its-renamed-figure"),
     pytest.param("开工建设周转房1200套,完工400套", "400套", "完工", id="second-stage-without-subset-keeps-its-verb"),
     pytest.param("完成雨水管网建设改造12.5公里", "12.5公里", "雨水管网建设改造", id="light-verb-before-a-verb-only"),
+    pytest.param("计划筛查3.5万人,已完成2.8万人,完成率80%", "2.8万人", "筛查", id="done-verb-takes-the-planned-work"),
+    pytest.param("计划筛查3.5万人,已完成2.8万人,完成率80%", "80%", "筛查", id="rate-takes-the-planned-work"),
 ]
 
 

@@ -637,6 +637,7 @@ def _what_is_completed(text: str, numbers: Sequence[Number], links: list[Link]) 
 # a completion rate (开工率94.2%) measures what the figure it completes measures.
 _COMPLETION_RATES = _LEX.progress_words["completion_rates"]
 _CATEGORY_WORDS = _LEX.progress_words["category_scope_words"]   # 本类实事整体完成率: the category
+_DONE_VERBS = frozenset(_LEX.progress_words["done_verbs"])   # 完成 建成: the plan's work, done
 _DOING = frozenset(_LEX.progress_words["achievement_verbs"] + _LEX.progress_words["done_verbs"])
 _EDGE_WORDS = _LEX.progress_words["link_words"]     # 为 达到 整体 …: trimmed from a metric's end
 _PARTICLES = ("d", "f", "p", "c", "u")
@@ -698,11 +699,14 @@ def _named_thing(text: str, numbers: Sequence[Number], links: list[Link]) -> lis
         source = next((k for k in range(i - 1, -1, -1) if numbers[k].start >= sentence
                        and not _is_share(numbers[k]) and out[k].change is None
                        and (share or numbers[k].unit == number.unit)), None)
+        planned = source is not None and _PLAN_WORD.search(
+            text, _clause_start(text, numbers[source].start), numbers[source].start) is not None
         if source is not None and (
-                _names_nothing(text, out[source].metric, out[source].metric_start)
+                not out[source].metric
+                or (_names_nothing(text, out[source].metric, out[source].metric_start)
+                    and not (planned and metric in _DONE_VERBS) and source not in inherited)   # 计划体检…,已完成…
                 or (share and out[source].metric_start > numbers[source].start)
-                or (not share and source not in inherited and not _PLAN_WORD.search(
-                    text, _clause_start(text, numbers[source].start), numbers[source].start)
+                or (not share and source not in inherited and not planned
                     and not any(w in text[numbers[source].end:number.start] for w in _SUBSET))):
             # 立项项目151个、开工100个: two stages of one thing, each named by its verb;
             # 156个行政村、开工率60%: the villages counted are not the work started
