@@ -14,7 +14,7 @@ import pyarrow as pa
 from ..records import Problem
 from .interrupts import ignore_interrupts
 
-CHUNK = 100    # reports validated and written together: bounds the parent's memory,
+CHUNK = 250    # reports validated and written together: bounds the parent's memory,
                # while each validation call has a fixed cost of ~1 s (GX runs, Data Docs)
 
 
