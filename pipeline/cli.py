@@ -64,6 +64,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     from .batch import DEFAULT_RAW
+    from .batch.inputs import RAW_PATTERNS
     from .export import default_processed_dir
 
     parser = _Parser(
@@ -76,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Ingest, extract, validate and export reports.",
         epilog=EXIT_STATUSES, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("paths", nargs="*", metavar="PATH",
-                     help=f"raw report files or folders of *.txt *.md *.html *.htm *.docx *.xlsx (default: {DEFAULT_RAW})")
+                     help=f"raw report files or folders of {RAW_PATTERNS} (default: {DEFAULT_RAW})")
     run.add_argument("--out", metavar="DIR", help=f"output folder (default: {default_processed_dir()})")
     run.add_argument("--jobs", type=_positive, default=1, metavar="N",
                      help="worker processes for ingest and extract (default: 1)")

@@ -9,6 +9,7 @@ from ..records import Problem
 
 DEFAULT_RAW = PROJECT_DIR / "raw"
 RAW_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".xlsx")
+RAW_PATTERNS = " ".join("*" + s for s in RAW_SUFFIXES)     # for messages: *.txt *.md …
 
 
 class UsageError(Exception):
@@ -53,6 +54,6 @@ def find_inputs(paths: Sequence[Path | str] | None, out: Path) -> tuple[list[Pat
         else:
             raise UsageError(f"{p}: no such file or folder — give a raw report or a folder of them")
     if not found and not refused:
-        raise UsageError(f"no reports (*.txt *.md *.html *.htm *.docx *.xlsx) found in {', '.join(map(str, paths or [DEFAULT_RAW]))}"
+        raise UsageError(f"no reports ({RAW_PATTERNS}) found in {', '.join(map(str, paths or [DEFAULT_RAW]))}"
                          " — put raw reports there or name them on the command line")
     return found, refused, excluded

@@ -407,10 +407,14 @@ _REFS = ("achieved", "target", "ratio")
 
 
 def _facts_by_no(b: Batch) -> dict[tuple, tuple]:
-    """(report_id, fact_no) → (task_no, dimension) of every fact in the batch."""
+    """(report_id, fact_no) → (task_no, dimension) of every fact in the batch (built once
+    per batch: two rules read it)."""
+    if "_facts_by_no" in b.__dict__:
+        return b.__dict__["_facts_by_no"]
     f = b.frames["facts"]
-    return {(r, n): (t, d) for r, n, t, d in zip(f["report_id"].tolist(), f["fact_no"].tolist(),
-                                                 f["task_no"].tolist(), f["dimension"].tolist())}
+    b.__dict__["_facts_by_no"] = out = {(r, n): (t, d) for r, n, t, d in zip(
+        f["report_id"].tolist(), f["fact_no"].tolist(), f["task_no"].tolist(), f["dimension"].tolist())}
+    return out
 
 
 def _ref(v) -> int | None:
