@@ -141,6 +141,7 @@ def results(files: Sequence[Path], jobs: int) -> Iterator[list[FileResult]]:
                 if not died:
                     break
                 pool.shutdown(wait=False, cancel_futures=True)   # broken: nothing left to wait for
+                _stop_strays()
                 pool = new_pool()
                 if attempt == "retry":
                     for i, future in zip(died, submit([chunk[i] for i in died])):
@@ -157,6 +158,17 @@ def results(files: Sequence[Path], jobs: int) -> Iterator[list[FileResult]]:
         # their current file (they ignore SIGINT). Killing them instead can leave the pool's
         # reader thread waiting forever on half a result (a report's tables are large).
         pool.shutdown(cancel_futures=True)
+        _stop_strays()
+
+
+def _stop_strays() -> None:
+    """End the worker processes no pool waits for any more. A worker started while its pool
+    broke (one died as the pool started) is missed by the pool's own clean-up: it would wait
+    on the dead pool's queue for ever, holding the run's stdout and stderr open after the run
+    ends (a caller reading them to the end hangs), one more process left behind per death."""
+    for process in multiprocessing.active_children():
+        process.kill()
+        process.join(5)
 
 
 def _outcome(future) -> FileResult | None:
