@@ -1,4 +1,5 @@
-"""The README's four analyses, runnable: ``python docs/analyses.py [PROCESSED_DIR]``."""
+"""The README's analyses — the queries of docs/analysis.ipynb without the charts:
+``python docs/analyses.py [PROCESSED_DIR]``."""
 from __future__ import annotations
 
 import sys
@@ -13,51 +14,45 @@ pd.set_option("display.unicode.east_asian_width", True)
 pd.set_option("display.float_format", "{:,.1f}".format)
 
 
-def figures_by_dimension(facts: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFrame:
-    """1. How many figures of each dimension each category reports."""
-    categories = tasks.drop_duplicates(["report_id", "category_no"])[["report_id", "category_no", "category"]]
-    return (facts.merge(categories, on=["report_id", "category_no"])
-            .pivot_table(index="category", columns="dimension", values="fact_no",
-                         aggfunc="count", fill_value=0, observed=True))
+def report_labels(reports: pd.DataFrame) -> pd.Series:
+    """report_id → region, year and the report's own period: 临沂市2021 1-9月."""
+    return (reports.region.astype(str) + reports.year.astype(str) + " " + reports.period_start_month.astype(str)
+            + "-" + reports.period_end_month.astype(str) + "月").set_axis(reports.report_id)
 
 
-def behind_schedule(progress: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFrame:
-    """2. Which tasks are behind schedule: completion more than 10 points under the
-    share of the year elapsed (the status margins are in the README)."""
-    behind = progress[progress.status == "behind"].merge(
-        tasks[["report_id", "task_no", "task"]], on=["report_id", "task_no"])
-    return behind[["task_no", "task", "metric", "completion_pct", "expected_pct"]]
+def money_by_category(v: pd.DataFrame, label: pd.Series) -> pd.DataFrame:
+    """1. Money spent or raised by category, in 万元, a column per report: totals in 元 of
+    the progress cells only (no targets, per-person amounts, increments or rates), and
+    never two reports added (a report's figures run from January to its last month)."""
+    money = v[(v.kind == "total") & (v.unit == "元") & (v.field == "status")]
+    table = (money.assign(report=money.report_id.map(label))
+             .pivot_table(index="category", columns="report", values="value", aggfunc="sum", observed=True) / 1e4)
+    return table.sort_values(table.columns[-1])
 
 
-def completion_by_category(progress: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFrame:
-    """3. Completion by category: records per status and the median completion."""
-    categories = tasks.drop_duplicates(["report_id", "category_no"])[["report_id", "category_no", "category"]]
-    p = progress.merge(categories, on=["report_id", "category_no"])
-    table = p.pivot_table(index="category", columns="status", values="progress_no",
-                          aggfunc="count", fill_value=0, observed=True)
-    table["median_pct"] = p.groupby("category", observed=True).completion_pct.median()
-    return table
+def behind_schedule(progress: pd.DataFrame, tasks: pd.DataFrame, label: pd.Series) -> pd.DataFrame:
+    """2. Which tasks are behind schedule: completion more than 10 points under the share
+    of the year the report covers (the status margins are in the README)."""
+    p = (progress.merge(tasks[["report_id", "task_no", "task"]], on=["report_id", "task_no"])
+         .assign(report=lambda p: p.report_id.map(label)))
+    return p[p.status == "behind"][["report", "task_no", "task", "metric", "completion_pct", "expected_pct"]]
 
 
-def metric_over_periods(facts: pd.DataFrame, reports: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """4. One metric over reporting periods: a column per report's last month.
-
-    Only totals are added up (``kind == "total"``: no rates, per-person amounts, changes
-    or targets), per unit; a column is the period of the report the figure is in, so a
-    1-8月份 figure inside a 1-9月 report sits in that report's column."""
-    hits = facts[facts.metric.str.contains(metric, na=False) & (facts.kind == "total")]
-    hits = hits.drop(columns=["period_start_month", "period_end_month"]).merge(
-        reports[["report_id", "region", "year", "period_end_month"]], on="report_id")
-    return hits.pivot_table(index=["region", "year", "metric", "unit"], columns="period_end_month",
-                            values="value", aggfunc="sum", observed=True)
+def figures_over_periods(v: pd.DataFrame, task_key: str) -> pd.DataFrame:
+    """3. One task's figures over periods: a row per figure_key, a column per report's last
+    month (the report's period, not the figure's own), one value per cell — nothing added."""
+    return v[v.task_key == task_key].pivot_table(index=["figure_key"], columns="report_period_end_month",
+                                                 values="value", aggfunc="first")
 
 
 def main(argv: list[str]) -> None:
     t = pipeline.load(argv[0] if argv else None)
-    print(figures_by_dimension(t["facts"], t["tasks"]).head(8), end="\n\n")
-    print(behind_schedule(t["progress"], t["tasks"]), end="\n\n")
-    print(completion_by_category(t["progress"], t["tasks"]), end="\n\n")
-    print(metric_over_periods(t["facts"], t["reports"], "支出"))
+    v = pipeline.facts_view(tables=t)
+    label = report_labels(t["reports"])
+    print(money_by_category(v, label), end="\n\n")
+    print(behind_schedule(t["progress"], t["tasks"], label), end="\n\n")
+    first = v[v.task_no == 1].task_key.iloc[0]
+    print(figures_over_periods(v, first).rename(index=lambda k: k.split("#", 1)[1]))
 
 
 if __name__ == "__main__":

@@ -127,6 +127,9 @@ def facts_view(processed_dir: Path | str | None = None, *,
 FORMATS = ("xlsx", "csv")
 SHEETS = ("facts", "progress")            # the facts view, and the progress table as loaded
 PERCENT_FORMAT = "0.0%"
+WHOLE_FORMAT, DECIMAL_FORMAT = "#,##0", "#,##0.0###"     # float columns: 1,083,000,000 · 150,152.2843
+BOOL_FORMAT = '"TRUE";"TRUE";"FALSE"'                    # LibreOffice shows a bare boolean as 1 / 0
+MAX_WIDTH = 50                                           # characters; longer text is cut at the cell edge
 
 
 def _is_percent(column: str) -> bool:
@@ -212,6 +215,25 @@ def _cell_value(value):
     return value
 
 
+def _display_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: a Chinese character is two."""
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _column_width(title: str, df: pd.DataFrame, column: str, percent: bool) -> float:
+    """Wide enough for the header's longer line and the widest of the first 500 values as shown."""
+    values = df[column].head(500).dropna().tolist()
+    if percent:
+        shown = [f"{v:.1f}%" for v in values]
+    elif df[column].dtype.kind == "f":
+        shown = [f"{v:,.0f}" if float(v).is_integer() else f"{v:,.4f}".rstrip("0") for v in values]
+    else:
+        shown = [str(v) for v in values]
+    widest = max([_display_width(x) for x in [*title.split("\n"), *shown]], default=0)
+    return min(max(widest + 2, 6), MAX_WIDTH)
+
+
 def _workbook(sheets: Mapping[str, pd.DataFrame]):
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -235,9 +257,10 @@ def _workbook(sheets: Mapping[str, pd.DataFrame]):
             cell = ws.cell(row=1, column=j, value=header(name, column))
             cell.font, cell.alignment, cell.fill = bold, wrap, fill
             cell.comment = Comment(f"{zh}\n{en}", "minsheng-pipeline")
-            width = max(len(header(name, column).split("\n")[0]) * 2, len(column)) + 2
-            ws.column_dimensions[get_column_letter(j)].width = min(max(width, 8), 40)
+            ws.column_dimensions[get_column_letter(j)].width = _column_width(
+                header(name, column), df, column, _is_percent(column))
         percent = [_is_percent(c) for c in df.columns]
+        floats = [df[c].dtype.kind == "f" for c in df.columns]
         for i, row in enumerate(df.itertuples(index=False), 2):
             for j, value in enumerate(row, 1):
                 value = _cell_value(value)
@@ -250,7 +273,11 @@ def _workbook(sheets: Mapping[str, pd.DataFrame]):
                     cell = ws.cell(row=i, column=j, value=text(value))
                     cell.data_type = "s"         # report text is never a formula (=…)
                 else:
-                    ws.cell(row=i, column=j, value=value)
+                    cell = ws.cell(row=i, column=j, value=value)
+                    if isinstance(value, bool):
+                        cell.number_format = BOOL_FORMAT
+                    elif floats[j - 1]:
+                        cell.number_format = WHOLE_FORMAT if float(value).is_integer() else DECIMAL_FORMAT
         ws.row_dimensions[1].height = 32
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(max(len(df.columns), 1))}{max(len(df) + 1, 1)}"

@@ -259,7 +259,8 @@ def test_a_killed_worker_neither_hangs_nor_stops_the_batch(tmp_path):
 
 
 def test_readme_analyses_run_on_the_output(elsewhere, raw, tmp_path, capsys):
-    """docs/analyses.py (the README's analyses) works on what a run writes."""
+    """docs/analyses.py (the README's analyses, the notebook's queries) works on what a run
+    writes, and prints what the README shows."""
     import importlib.util
 
     import pipeline
@@ -270,16 +271,26 @@ def test_readme_analyses_run_on_the_output(elsewhere, raw, tmp_path, capsys):
     analyses = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(analyses)
     t = pipeline.load(out)
-    by_dimension = analyses.figures_by_dimension(t["facts"], t["tasks"])
-    assert by_dimension.to_numpy().sum() == len(t["facts"])
-    assert {"count", "currency", "percent"} <= set(by_dimension.columns)
-    behind = analyses.behind_schedule(t["progress"], t["tasks"])
-    assert len(behind) >= 1 and (behind.completion_pct < behind.expected_pct).all()
-    by_category = analyses.completion_by_category(t["progress"], t["tasks"])
-    assert by_category.drop(columns="median_pct").to_numpy().sum() == len(t["progress"])
-    periods = analyses.metric_over_periods(t["facts"], t["reports"], "支出")
-    # the report's period (1-9月), not the figure's own (民生支出 is a 1-8月份 figure), and
-    # only totals: no rate (占全市财政支出的81.8%), no change (增长17.1%)
-    assert list(periods.columns) == [9]
-    assert set(periods.index.get_level_values("unit")) == {"元"}
-    assert periods.loc[("临沂市", 2021, "民生支出", "元"), 9] == 46_910_000_000.0
+    v = pipeline.facts_view(tables=t)
+    label = analyses.report_labels(t["reports"])
+    money = analyses.money_by_category(v, label)
+    # totals only: the category's 民生支出 469.1亿元 (a 1-8月份 figure, in its 1-9月 report's
+    # column), not its rate (占…81.8%) nor its change (增长17.1%)
+    assert list(money.columns) == ["临沂市2021 1-9月"]
+    assert money.loc["强化民生资金保障", "临沂市2021 1-9月"] == 46_910_000_000.0 / 1e4
+    per_unit = v[(v.unit == "元") & (v.kind == "per_unit")]
+    assert len(per_unit) and money.to_numpy().sum() * 1e4 == v[(v.unit == "元") & (v.kind == "total")
+                                                                & (v.field == "status")].value.sum()
+    behind = analyses.behind_schedule(t["progress"], t["tasks"], label)
+    assert len(behind) >= 1 and (behind.completion_pct < behind.expected_pct - 10).all()
+    key = v[v.task_no == 1].task_key.iloc[0]
+    periods = analyses.figures_over_periods(v, key)
+    assert list(periods.columns) == [9] and len(periods) == v[v.task_key == key].figure_key.nunique()
+    capsys.readouterr()
+    analyses.main([str(out)])
+    printed = capsys.readouterr().out.rstrip("\n").split("\n\n")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    shown = readme[readme.index("### The analysis notebook"):readme.index("## Performance")]
+    assert len(printed) == 3
+    for block in printed:
+        assert f"```\n{block}\n```" in shown, block

@@ -16,8 +16,8 @@ when that list is empty; ``exit_failed`` maps ``--fail-on`` to the severities.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timezone
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -55,8 +55,10 @@ def validate(tables: Mapping[str, pa.Table], *, out_dir: Path | str,
                 fails.setdefault(row, []).append((check, {"_message": msg}))
 
     batch = rules.derive(conformed)
-    run_name = "validate-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    gx_fail, result_ids = gx.run(suites, batch.frames, results_dir, run_name)
+    series_of = dict(zip(batch.frames["reports"]["report_id"], batch.frames["reports"]["series_id"]))
+    names = lambda report_ids: run_name(report_ids, series_of)  # noqa: E731
+    order = list(dict.fromkeys(r for name in TABLES for r in batch.frames[name]["report_id"].dropna().tolist()))
+    gx_fail, result_ids = gx.run(suites, batch.frames, results_dir, names)
     for name in TABLES:
         for row, items in gx_fail[name].items():
             row_fail[name].setdefault(row, []).extend(items)
@@ -92,7 +94,35 @@ def validate(tables: Mapping[str, pa.Table], *, out_dir: Path | str,
         errors = sum(1 for c in failed if severities[c] == "error")
         checks[rid] = ReportChecks(rid, len(severities) - len(failed), len(failed), errors, len(failed) - errors)
     return Validation(tables=out_tables, failures=tuple(failures), checks=checks,
-                      severities=severities, run_name=run_name, result_ids=tuple(result_ids))
+                      severities=severities, run_name=names(order), result_ids=tuple(result_ids))
+
+
+_UNSAFE = re.compile(r"[^\w.-]+")     # kept: letters and digits of any script, _ . -
+_NAME_BYTES = 200                     # a run name is a folder name in Data Docs (at most 255 bytes)
+
+
+def run_name(report_ids: Sequence[str], series_of: Mapping[str, str]) -> str:
+    """The name of a validation run in Data Docs: which report(s) and series it holds.
+
+    One report: ``<report_id>__<series>``; several: ``<first>..<last>__<n>-reports__<series>``,
+    or ``__<k>-series`` when they belong to several (``no-series`` when none is known). The series is the report's
+    ``series_id`` (region|year|plan) with every character that is not a letter, digit,
+    ``_``, ``.`` or ``-`` made ``_``: the name is a folder and a link in Data Docs, so it
+    holds nothing a path, a URL or HTML would read as markup. A name that would pass 200
+    bytes loses the end of its series. GX keeps each run's time beside its name, so reruns
+    of a report do not overwrite one another.
+    """
+    safe = lambda text: _UNSAFE.sub("_", str(text)).strip("_") or "_"  # noqa: E731
+    ids = list(report_ids)
+    series = list(dict.fromkeys(s for s in (series_of.get(r) for r in ids) if isinstance(s, str) and s))
+    if not ids:
+        return "no-reports"
+    head = safe(ids[0]) if len(ids) == 1 else f"{safe(ids[0])}..{safe(ids[-1])}__{len(ids)}-reports"
+    tail = safe(series[0]) if len(series) == 1 else f"{len(series)}-series" if series else "no-series"
+    name = f"{head}__{tail}"
+    while len(name.encode()) > _NAME_BYTES:
+        name = name[:-1]
+    return name
 
 
 def _failure(table: str, check: str, severity: str, rid: str | None, rec: pd.Series,

@@ -9,7 +9,7 @@ into its pages as markup.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,6 +19,9 @@ from ..schema import TABLES
 from .suites import ROW, Suites, ValidationSetupError, expectation_columns
 
 _CHUNK_REPORTS = 1000     # reports per GX run; each run costs ~0.2 s of GX set-up whatever its size
+# the columns that say which report, task and figure an unexpected row is, in Data Docs'
+# tables of unexpected rows (those a table has), after the row position the failures are read by
+KEY_COLUMNS = ("report_id", "task_no", "fact_no", "progress_no")
 
 
 class Context:
@@ -79,8 +82,9 @@ def context(suites: Suites, results_dir: Path) -> Context:
 
 
 def run(suites: Suites, frames: Mapping[str, pd.DataFrame], results_dir: Path,
-        run_name: str) -> tuple[dict[str, dict[int, list[tuple[str, Mapping]]]], list]:
-    """Run every table's suite over its frame (in parts of ``_CHUNK_REPORTS`` reports).
+        run_name: Callable[[Sequence[str]], str]) -> tuple[dict[str, dict[int, list[tuple[str, Mapping]]]], list]:
+    """Run every table's suite over its frame (in parts of ``_CHUNK_REPORTS`` reports),
+    each part's results stored under ``run_name(its report ids)``.
 
     Returns {table: {row: [(check, expectation kwargs)]}} for the failing rows and the
     stored results' identifiers."""
@@ -92,20 +96,21 @@ def run(suites: Suites, frames: Mapping[str, pd.DataFrame], results_dir: Path,
     order = list(dict.fromkeys(r for name in TABLES for r in frames[name]["report_id"].dropna().tolist()))
     chunk_of = {rid: i // _CHUNK_REPORTS for i, rid in enumerate(order)}
     n_chunks = max(1, -(-len(order) // _CHUNK_REPORTS))
+    part_names = [run_name(order[k * _CHUNK_REPORTS:(k + 1) * _CHUNK_REPORTS]) for k in range(n_chunks)]
     run_time = datetime.now(timezone.utc)
     failing: dict[str, dict[int, list[tuple[str, Mapping]]]] = {name: {} for name in TABLES}
     result_ids = []
     for name in TABLES:
         df = frames[name]
-        df = df[[c for c in suites.columns(name) if c in df.columns]]
+        keys = [ROW, *(c for c in KEY_COLUMNS if c in df.columns)]
+        df = df[list(dict.fromkeys([*(c for c in suites.columns(name) if c in df.columns), *keys]))]
         chunks = df["report_id"].map(chunk_of).fillna(0).astype("int64").to_numpy()
         for k in range(n_chunks):
             part = df[chunks == k]
-            part_name = run_name if n_chunks == 1 else f"{run_name}-part{k + 1:03d}of{n_chunks:03d}"
-            run_id = RunIdentifier(run_name=part_name, run_time=run_time)
+            run_id = RunIdentifier(run_name=part_names[k], run_time=run_time)
             res = state.vds[name].run(
                 batch_parameters={"dataframe": part},
-                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW],
+                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": keys,
                                "partial_unexpected_count": 20},
                 run_id=run_id)
             result_id = ValidationResultIdentifier(
