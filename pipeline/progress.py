@@ -14,12 +14,15 @@ after a figure, 内部装饰完成60%). The forms, in the order they are read:
    年度目标(X、…)的Z%、…), after a completion rate (完成率, 开工率 …), after a done verb
    (完成60%), or alone in brackets right after a figure (120条(95%)); each takes the
    figure it completes (the nearest one before it in its sentence; by unit where
-   bracketed targets are written; lists pair in order);
+   bracketed targets are written; lists pair in order); a progress word with a subject
+   of its own (工程形象进度达80%) is that work's state and stands alone;
 2. a target and an achievement in one sentence of the status cell, same unit: a
    target whose clause opens with a plan word (计划…X…已完成Y, 项目总投资X…完成投资Y;
    also written after it: 新建Y，年度目标X), one written in the same item before an
    achievement verb (X中已完成Y, 126条…已完成120条), or one in brackets after it
-   (Y(目标X)); a figure named as a plan is never an achievement;
+   (Y(目标X)); a figure named as a plan is never an achievement; a plan clause with one
+   figure of its unit serves every achievement of its sentence (已开工41个…已完工18个), up
+   to a part of one (其中新建…);
 3. a target in the task cell and an achievement in the status cell: same unit, and
    the same thing (metrics alike; a length, area … written once in each cell needs
    no more); a completion rate with no figure of its own completes the task's target.
@@ -59,7 +62,8 @@ _ITEM_END = _CLAUSE_END | frozenset("、")
 _OPEN, _CLOSE = "(（", ")）"
 _PERCENT_UNITS = {"%": 1.0, "％": 1.0, "成": 10.0}
 _NOT_AMOUNTS = frozenset({"percent", "permille", "percentage_point", "ratio", "rate"})
-_ANY_THING = frozenset({"count", "currency", "none"})   # units many things share (个, 人, 元)
+_ANY_THING = frozenset({"count", "currency", "none"})
+_PROGRESS_WORD = "进度"     # the completion rates that name a state of work (工程形象进度, 建设进度)   # units many things share (个, 人, 元)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class _Words:
     perfect: tuple[str, ...]
     shared_units: frozenset[str]
     joins: tuple[str, ...]
+    subset: tuple[str, ...]
     synonyms: dict[str, frozenset[str]]          # unit → the units of its group
 
 
@@ -98,6 +103,7 @@ def _words() -> _Words:
                   _read("forecast_words.txt"), _read("level_words.txt"), _read("ratio_verbs.txt"),
                   _read("remainder_words.txt"), _read("perfect_markers.txt"), frozenset(_read("shared_units.txt")),
                   ("、", *lexicon().metric_words["join"]),    # 的80.8%、58.5% / 的56%和54.5%
+                  _read("subset_words.txt"),
                   {u: frozenset(group) for group in map(str.split, _read("unit_synonyms.txt")) for u in group})
 
 
@@ -111,7 +117,11 @@ def _bounds(text: str, ends: frozenset) -> tuple[int, ...]:
 
 @cache
 def _boundary(ends: frozenset) -> re.Pattern:
-    return re.compile("[" + re.escape("".join(sorted(ends))) + "]")
+    """Any of ``ends``, except an ASCII comma between digits: a thousands separator
+    (1,620个(108%)) ends no clause."""
+    rest = "".join(sorted(ends - {","}))
+    comma = r"|(?<!\d),|,(?!\d)" if "," in ends else ""
+    return re.compile("[" + re.escape(rest) + "]" + comma)
 
 
 def _start(text: str, position: int, ends: frozenset) -> int:
@@ -213,6 +223,7 @@ class _Record:
     ratio: tuple[str, int] | None = None
     kind: str = ""                               # the ratio's kind, where there is one
     group: int = 0                               # the ratio's list (…的90%、63.3%), where there is one
+    alone: bool = False                          # a ratio of a piece of work with its own subject
 
 
 @dataclass
@@ -292,7 +303,11 @@ class _Row:
             return None                                          # 占比40%, 比例达到96%
         rate = _ends_with(cue, w.rates)
         if rate:
-            return _Ratio(i, "rate", cue_start=clause + len(cue) - len(rate))
+            start = clause + len(cue) - len(rate)
+            # 工程形象进度达80%: a progress word with a subject of its own is that piece of
+            # work's state, not the completion of a figure before it (正在施工4个，…)
+            alone = rate.endswith(_PROGRESS_WORD) and bool(self._subject(i, clause, start))
+            return _Ratio(i, "rate", cue_start=start, alone=alone)
         plan = cue.removesuffix("的")
         de = plan != cue
         targets: list[int] = []
@@ -316,12 +331,16 @@ class _Row:
         done = _ends_with(cue, w.done)
         if done:
             start = clause + len(cue) - len(done)
-            previous = i and qs[i - 1].end > clause
-            # 主体工程完成45%, 其余3个主体工程完成80%: the work has its own subject; after a
-            # figure of its clause only the words past that figure can be one
-            subject = _strip_links(text[qs[i - 1].end if previous else clause:start]).strip()
-            return _Ratio(i, "done", cue_start=start, alone=bool(subject))
+            # 主体工程完成45%, 其余3个主体工程完成80%: the work has its own subject
+            return _Ratio(i, "done", cue_start=start, alone=bool(self._subject(i, clause, start)))
         return None
+
+    def _subject(self, i: int, clause: int, cue_start: int) -> str:
+        """The words naming what a ratio's cue is about, between the clause's start and the
+        cue; after a figure of its clause, only the words past that figure."""
+        text, qs = self.text["status"], self.qs["status"]
+        previous = i and qs[i - 1].end > clause
+        return _strip_links(text[qs[i - 1].end if previous else clause:cue_start]).strip()
 
     def link_ratios(self, ratios: list[_Ratio]) -> None:
         text, qs = self.text["status"], self.qs["status"]
@@ -353,14 +372,18 @@ class _Row:
                 candidates = []
             achieved: list[int | None] = []
             if first.targets and len(first.targets) == len(group):
-                for t in first.targets:          # each bracketed target takes the nearest figure of its unit
-                    same = [k for k in candidates if _unit(qs[k]) == _unit(qs[t]) and k not in achieved]
-                    achieved.append(same[-1] if same else None)
+                # the bracketed targets of one unit take the last figures of that unit, in
+                # order (完成A 8,260人、B 7,930人，分别完成年度目标(8000人、7000人)的…)
+                for t in first.targets:
+                    unit = [x for x in first.targets if _unit(qs[x]) == _unit(qs[t])]
+                    same = [k for k in candidates if _unit(qs[k]) == _unit(qs[t])][-len(unit):]
+                    n = unit.index(t) - (len(unit) - len(same))
+                    achieved.append(same[n] if n >= 0 else None)
             else:
                 picked = candidates[-len(group):] if candidates else []
                 achieved = [None] * (len(group) - len(picked)) + picked
             for n, r in enumerate(group):
-                rec = _Record(scope=r.scope, ratio=("status", r.index), kind=r.kind, group=r.group)
+                rec = _Record(scope=r.scope, ratio=("status", r.index), kind=r.kind, group=r.group, alone=r.alone)
                 if achieved[n] is not None:
                     rec.achieved = ("status", achieved[n])
                     self.used.add(rec.achieved)
@@ -372,15 +395,17 @@ class _Row:
     # 2. target and achievement in the status cell ---------------------------------------
 
     def _achievement(self, y: int) -> bool:
-        """An achievement verb in the figure's own item, before it (已完成120条), or a
-        completion ratio that completes it (已筹集6950套，为计划的86.9%); never a remainder."""
+        """An achievement verb or a perfect marker in the figure's own item, before it
+        (已完成120条, 已服务1,300人次), or a completion ratio that completes it (已筹集6950套，
+        为计划的86.9%); never a remainder."""
         text, q = self.text["status"], self.qs["status"][y]
         if self.remainder("status", y):
             return False
         rec = self.record_of(("status", y))
         if rec is not None and rec.achieved == ("status", y) and rec.kind in ("plan", "rate", "bracket"):
             return True
-        return _has(_words().achievement, text, _start(text, q.start, _ITEM_END), q.start)
+        w = _words()
+        return _has(w.achievement + w.perfect, text, _start(text, q.start, _ITEM_END), q.start)
 
     def link_status_targets(self) -> None:
         text, qs, w = self.text["status"], self.qs["status"], _words()
@@ -395,9 +420,10 @@ class _Row:
             # X is no achievement itself (开工100个), though a verb may qualify it (纳入改造的2600户)
             own_item = not _ends_with(_strip_links(text[item_x:qx.start]), w.achievement)
             sentence_end = _end(text, qx.end, _SENTENCE_END)
+            served = None       # the end of the last achievement x is the target of
             for y in range(x + 1, len(qs)):
                 qy = qs[y]
-                if qy.start >= sentence_end:
+                if qy.start >= sentence_end or (served is not None and _has(w.subset, text, served, qy.start)):
                     break
                 rec = self.record_of(("status", y))
                 if (not _amount(qy, text) or qy.unit != qx.unit or not self._achievement(y) or _forecast(qy, text)
@@ -411,7 +437,10 @@ class _Row:
                 same_item = _start(text, qy.start, _ITEM_END) == item_x and own_item
                 if planned or (same_item and _has(w.achievement, text, qx.end, qy.start)):
                     self._target(x, y)
-                break                                   # only the first achievement of the unit
+                    if planned and self._sole_plan(x):
+                        served = qy.end     # a plan serves every achievement of its sentence
+                        continue            # (已开工41个…已完工18个), up to a part of one (其中新建…)
+                break               # else only the first achievement of the unit
             if ("status", x) not in self.used and self.planned(x):
                 # 完成1820户，年度目标2000户: a plan written after its achievement
                 sentence = _start(text, qx.start, _SENTENCE_END)
@@ -426,6 +455,13 @@ class _Row:
                             and (rec is None or (rec.target is None and rec.achieved == ("status", y)))):
                         self._target(x, y)
                     break
+
+    def _sole_plan(self, x: int) -> bool:
+        """No other figure of x's unit in x's clause (计划新建5个、改造120个 is a list of plans)."""
+        text, qs = self.text["status"], self.qs["status"]
+        clause = (_start(text, qs[x].start, _CLAUSE_END), _end(text, qs[x].end, _CLAUSE_END))
+        return not any(k != x and q.unit == qs[x].unit and clause[0] <= q.start < clause[1]
+                       for k, q in enumerate(qs))
 
     def _target(self, x: int, y: int) -> None:
         """Status figure x is the target of the achievement y."""
@@ -494,7 +530,7 @@ class _Row:
         # 年度目标的90%、63.3% ↔ 新建口袋公园10个、绿道15公里)
         free = [x for x, qx in enumerate(task_qs) if _amount(qx, self.text["task"]) and ("task", x) not in self.used]
         alone = [r for r in self.records if r.ratio and not r.achieved and not r.target
-                 and r.scope == "task" and r.kind in ("rate", "plan")]
+                 and r.scope == "task" and r.kind in ("rate", "plan") and not r.alone]
         if len(alone) == len(free) and (len(free) == 1 or len({r.group for r in alone}) == 1):
             for rec, x in zip(alone, free):
                 rec.target = ("task", x)
