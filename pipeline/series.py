@@ -217,6 +217,16 @@ def figure_keys(facts: pd.DataFrame, task_key: pd.Series) -> pd.Series:
     return parts.task_key + "|" + parts.field + "|" + parts.metric + "|" + parts.unit + "|" + n.astype(str)
 
 
+def _in_order(reports: pd.DataFrame):
+    """Each series' reports in series order: (series_id, [(index, start, end, report_id)])."""
+    series: dict[str, list] = {}
+    for index, sid, start, end, rid in zip(reports.index, reports["series_id"], reports["period_start_month"],
+                                           reports["period_end_month"], reports["report_id"]):
+        series.setdefault(sid, []).append((order_key(end, start, rid), index, _month(start), _month(end), str(rid)))
+    for sid, rows in series.items():
+        yield sid, [row[1:] for row in sorted(rows)]
+
+
 def previous_reports(reports: pd.DataFrame) -> pd.Series:
     """For each row of ``reports`` (series_id, period months, report_id): the report of
     its series just before it — the nearest strictly earlier period end, the last of
@@ -224,16 +234,14 @@ def previous_reports(reports: pd.DataFrame) -> pd.Series:
     import pandas as pd
 
     out = pd.Series(None, index=reports.index, dtype="object")
-    order = reports.sort_values(["series_id", *ORDER], kind="stable", na_position="first")
-    for _, series in order.groupby("series_id", observed=True, sort=False):
+    for _, rows in _in_order(reports):
         last_of_end: dict[int, str] = {}      # period end → the last report ending then, so far
-        for index, end, rid in zip(series.index, series["period_end_month"], series["report_id"]):
-            end = _month(end)
-            earlier = [e for e in last_of_end if 0 <= e < end]
+        for index, _, end, rid in rows:
+            earlier = [e for e in last_of_end if e < end]
             if end >= 0 and earlier:
                 out[index] = last_of_end[max(earlier)]
             if end >= 0:
-                last_of_end[end] = str(rid)
+                last_of_end[end] = rid
     return out
 
 
@@ -245,21 +253,19 @@ def period_clashes(reports: pd.DataFrame) -> pd.Series:
     import pandas as pd
 
     out = pd.Series(None, index=reports.index, dtype="object")
-    order = reports.sort_values(["series_id", *ORDER], kind="stable", na_position="first")
-    for _, series in order.groupby("series_id", observed=True, sort=False):
+    for _, rows in _in_order(reports):
         last_of_period: dict[tuple[int, int], str] = {}   # (start, end) → its last report so far
-        for index, start, end, rid in zip(series.index, series["period_start_month"],
-                                          series["period_end_month"], series["report_id"]):
-            start, end = _month(start), _month(end)
+        for index, start, end, rid in rows:
             if start < 0 or end < 0:
                 continue
             same_end = [p for p in last_of_period if p[1] == end]
             overlaps = [p for p in last_of_period
                         if p[1] != end and p[0] != start and p[0] <= end and start <= p[1]]
             if same_end or overlaps:
-                kind, period = ("repeats", max(same_end)) if same_end else ("overlaps", max(overlaps, key=lambda p: (p[1], p[0])))
+                kind, period = (("repeats", max(same_end)) if same_end
+                                else ("overlaps", max(overlaps, key=lambda p: (p[1], p[0]))))
                 out[index] = f"{kind} {last_of_period[period]} ({period[0]}–{period[1]}月)"
-            last_of_period[(start, end)] = str(rid)
+            last_of_period[(start, end)] = rid
     return out
 
 

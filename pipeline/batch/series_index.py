@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +57,12 @@ def _frame(table: pa.Table, name: str) -> pd.DataFrame:
     return df
 
 
+@cache
+def _empty(name: str) -> pd.DataFrame:
+    """No rows of a table, as the series computations see it (never modified)."""
+    return _frame(schema(name).empty_table(), name)
+
+
 @dataclass
 class _Series:
     frames: dict[str, pd.DataFrame]          # the stored reports' rows, context as stored
@@ -85,31 +92,44 @@ class SeriesIndex:
         """The chunk's tables with their series keys and context, and the stored reports
         to rewrite with it. ``refresh``: series to recompute whole although the chunk
         does not touch them (after reports were pruned from them)."""
-        new = {name: pd.concat([_frame(t[name], name) for t in chunk.values()], ignore_index=True)
-               if chunk else _frame(schema(name).empty_table(), name) for name in TABLES}
+        new = {name: _frame(pa.concat_tables([t[name] for t in chunk.values()]), name) if chunk
+               else _empty(name) for name in TABLES}
         sids = dict(zip(new["reports"]["report_id"], new["reports"]["series_id"]))
+        new_of = {name: dict(iter(new[name].groupby(new[name]["report_id"].map(sids), sort=False)))
+                  for name in TABLES}
         touched = set(sids.values()) | set(refresh)
         for rid in chunk:        # a report moving to another series leaves its old one
             old = manifest.reports.get(rid, {}).get("series_id")
             if isinstance(old, str):
                 touched.add(old)
-        frames, fresh, pending = {name: [] for name in TABLES}, set(), {}
+        parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
+        fresh: set[str] = set()
+        kept: dict[str, dict[str, pd.DataFrame]] = {}      # series → its stored rows not recomputed
+        orders: dict[str, list[str]] = {}
+        scans: dict[str, series_.TaskKeyScan] = {}
         for sid in sorted(touched):
             stored = self._load(sid, manifest)
-            members = {name: pd.concat([stored.frames[name][~stored.frames[name]["report_id"].isin(chunk)],
-                                        new[name][new[name]["report_id"].map(sids).eq(sid)]], ignore_index=True)
-                       for name in TABLES}
-            reports = members["reports"]
+            replaced = [rid for rid in stored.order if rid in chunk]
+            empty = {name: _empty(name) for name in TABLES}
+            added = {name: new_of[name].get(sid, empty[name]) for name in TABLES}
+            reports = stored.frames["reports"]
+            if replaced:
+                reports = reports[~reports["report_id"].isin(replaced)]
+            reports = pd.concat([reports, added["reports"]], ignore_index=True)
             order = [rid for _, rid in sorted(
-                (series_.order_key(e, s, r), r) for r, s, e in zip(
+                (series_.order_key(e, st, r), r) for r, st, e in zip(
                     reports["report_id"], reports["period_start_month"], reports["period_end_month"]))]
-            p = next((i for i, rid in enumerate(order)
-                      if i >= len(stored.order) or rid != stored.order[i] or rid in chunk), len(order))
-            if sid in refresh or p < len(stored.order):
-                scan, redo = series_.TaskKeyScan(sid), order            # from the start
-            else:
-                scan, redo = stored.scan.copy(), order[p:]                # appended: resume
-            by_report = {rid: rows for rid, rows in members["tasks"].groupby("report_id", sort=False)}
+            appended = (not replaced and sid not in refresh and order[:len(stored.order)] == stored.order)
+            if appended:     # a report added at the end changes nothing before it: resume
+                redo, scan = order[len(stored.order):], stored.scan.copy()
+                kept[sid] = {name: stored.frames[name] for name in TABLES}
+                members = added
+            else:            # from the start of the series
+                redo, scan = order, series_.TaskKeyScan(sid)
+                kept[sid] = {name: empty[name] for name in TABLES}
+                members = {name: pd.concat([stored.frames[name][~stored.frames[name]["report_id"].isin(chunk)],
+                                            added[name]], ignore_index=True) for name in TABLES}
+            by_report = dict(iter(members["tasks"].groupby("report_id", sort=False)))
             ends = dict(zip(reports["report_id"], reports["period_end_month"]))
             keys = {}
             for rid in redo:
@@ -117,37 +137,51 @@ class SeriesIndex:
                 if rows is not None:
                     pairs = list(zip(rows["task_no"].astype(int), rows["task"].astype(str)))
                     keys.update(zip(((rid, n) for n, _ in pairs), scan.step(ends[rid], pairs)))
-            tasks = members["tasks"]
+            tasks = members["tasks"].copy()
             tasks["task_key"] = [keys.get((r, int(n)), k) for r, n, k in
                                  zip(tasks["report_id"], tasks["task_no"], tasks["task_key"])]
+            previous = dict(zip(reports["report_id"], series_.previous_reports(reports)))
+            before = {previous[rid] for rid in redo if isinstance(previous.get(rid), str)} - set(redo)
+            parts["reports"].append(reports)
+            parts["tasks"].append(tasks)
+            for name in ("facts", "progress"):
+                parts[name].append(members[name])
+                if before:        # the facts of the report before a recomputed one
+                    parts[name].append(kept[sid][name][kept[sid][name]["report_id"].isin(before)])
             fresh.update(redo)
-            pending[sid] = _Series(members, order, scan)
-            for name in TABLES:
-                frames[name].append(members[name])
-        every = {name: pd.concat(frames[name], ignore_index=True) if frames[name]
-                 else _frame(schema(name).empty_table(), name) for name in TABLES}
-        before = {name: every[name][CONTEXT[name]].copy() for name in TABLES}
+            orders[sid], scans[sid] = order, scan
+        every = {name: pd.concat(parts[name], ignore_index=True) if parts[name] else _empty(name).copy()
+                 for name in TABLES}
+        old = {name: every[name][CONTEXT[name]].copy() for name in TABLES}
         _recompute(every, fresh)
         changed = set()
         for name in TABLES:
             df = every[name]
             differs = pd.Series(False, index=df.index)
             for column in CONTEXT[name]:
-                old, now = before[name][column], df[column]
-                differs |= ~((old == now).fillna(False) | (old.isna() & now.isna()))
+                was, now = old[name][column], df[column]
+                differs |= ~((was == now).fillna(False) | (was.isna() & now.isna()))
             changed.update(df.loc[differs & df["report_id"].isin(fresh), "report_id"])
         rewrites = {rid: _read_report(self.out_dir, manifest.reports[rid]) for rid in sorted(changed - set(chunk))
                     if rid in manifest.reports}
-        context = {name: every[name].groupby("report_id", sort=False) for name in TABLES}
-        tables = {rid: _with_context(t, context, rid) for rid, t in {**chunk, **rewrites}.items()}
-        # the index after the export: each series' frames with the context just computed
-        sid_of = {rid: sid for sid, s in pending.items() for rid in s.order}
+        mine = {name: every[name][every[name]["report_id"].isin(fresh)] for name in TABLES}
+        tables = _with_context({**chunk, **rewrites}, mine)
+        # the index after the export: each series' kept rows and those just recomputed
+        sid_of = {rid: sid for sid, order in orders.items() for rid in order}
+        pending = {}
+        for sid in orders:
+            pending[sid] = _Series(dict(kept[sid]), orders[sid], scans[sid])
         for name in TABLES:
-            for sid, rows in every[name].groupby(every[name]["report_id"].map(sid_of), sort=False):
-                pending[sid].frames[name] = rows.reset_index(drop=True)
+            rows = mine[name] if name != "reports" else every["reports"]
+            for sid, group in rows.groupby(rows["report_id"].map(sid_of), sort=False):
+                base = pending[sid].frames[name]
+                if name == "reports":
+                    pending[sid].frames[name] = group.reset_index(drop=True)
+                else:
+                    pending[sid].frames[name] = pd.concat([base, group], ignore_index=True)
         periods = every["reports"]
-        labels = {rid: _label(s, e) for rid, s, e in zip(periods["report_id"], periods["period_start_month"],
-                                                         periods["period_end_month"])}
+        labels = {rid: _label(st, e) for rid, st, e in zip(periods["report_id"], periods["period_start_month"],
+                                                           periods["period_end_month"])}
         return Update({rid: tables[rid] for rid in chunk}, {rid: tables[rid] for rid in rewrites}, labels, pending)
 
     def commit(self, update: Update) -> None:
@@ -158,17 +192,17 @@ class SeriesIndex:
         """The stored reports of a series: from memory, else read once from the folder."""
         if sid in self._series:
             return self._series[sid]
-        parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
+        parts: dict[str, list[pa.Table]] = {name: [] for name in TABLES}
         for rid in manifest.series(sid):
             try:
-                read = {name: _frame(pq.read_table(self.out_dir / manifest.reports[rid]["outputs"][name]["path"],
-                                                   columns=COLUMNS[name] + CONTEXT[name]), name) for name in TABLES}
+                read = {name: pq.read_table(self.out_dir / manifest.reports[rid]["outputs"][name]["path"],
+                                            columns=COLUMNS[name] + CONTEXT[name]) for name in TABLES}
             except (OSError, KeyError, pa.ArrowException):
                 continue       # damaged or from another version: processed again, it joins then
             for name in TABLES:
                 parts[name].append(read[name])
-        frames = {name: pd.concat(parts[name], ignore_index=True) if parts[name]
-                  else _frame(schema(name).empty_table(), name) for name in TABLES}
+        frames = {name: _frame(pa.concat_tables(parts[name], promote_options="permissive"), name)
+                  if parts[name] else _empty(name) for name in TABLES}
         reports = frames["reports"]
         order = [rid for _, rid in sorted((series_.order_key(e, s, r), r) for r, s, e in zip(
             reports["report_id"], reports["period_start_month"], reports["period_end_month"]))]
@@ -187,7 +221,8 @@ def _recompute(every: dict[str, pd.DataFrame], fresh: set[str]) -> None:
     redo = facts["report_id"].isin(fresh)
     task_key = pd.Series([key_of.get((r, int(n)), "") for r, n in zip(facts["report_id"], facts["task_no"])],
                          index=facts.index, dtype="object")
-    facts["figure_key"] = facts["figure_key"].where(~redo, series_.figure_keys(facts, task_key))
+    if redo.any():
+        facts.loc[redo, "figure_key"] = series_.figure_keys(facts[redo], task_key[redo])
     reports = every["reports"]
     previous = series_.previous_reports(reports)
     for column, values in (("previous_report_id", previous), ("period_clash", series_.period_clashes(reports))):
@@ -209,39 +244,26 @@ def _read_report(out_dir: Path, entry: Mapping) -> dict[str, pa.Table]:
     return {name: pq.read_table(out_dir / entry["outputs"][name]["path"]) for name in TABLES}
 
 
-def _with_context(tables: Mapping[str, pa.Table], context: Mapping, rid: str) -> dict[str, pa.Table]:
-    """A report's tables with the series context set, and the checks to be done again."""
+def _with_context(reports: Mapping[str, Mapping[str, pa.Table]],
+                  context: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, pa.Table]]:
+    """Each report's tables with the series context set, and its checks to be done again."""
+    lookup = {name: {column: dict(zip(zip(df["report_id"], df[ROW[name]].tolist()),
+                                      df[column].astype(object).where(df[column].notna(), None).tolist()))
+                     for column in CONTEXT[name]} for name, df in context.items()}
     out = {}
-    for name in TABLES:
-        t = tables[name]
-        try:
-            rows = context[name].get_group(rid)
-        except KeyError:
-            rows = None
-        for column in CONTEXT[name]:
-            f = schema(name).field(column)
-            if rows is None:
-                values = [None] * t.num_rows
-            else:
-                by_row = dict(zip(rows[ROW[name]].tolist(), rows[column].tolist()))
-                values = [_plain(by_row.get(k)) for k in t[ROW[name]].to_pylist()]
-            t = _set(t, f, pa.array(values, type=f.type, from_pandas=True))
-        for f, values in ((schema(name).field("dq_passed"), pa.array([True] * t.num_rows, pa.bool_())),
-                          (schema(name).field("dq_failures"), pa.array([[]] * t.num_rows, pa.list_(pa.string())))):
-            t = _set(t, f, values)
-        out[name] = t
+    for rid, tables in reports.items():
+        out[rid] = {}
+        for name in TABLES:
+            t = tables[name]
+            rows = [(rid, k) for k in t[ROW[name]].to_pylist()]
+            for column in CONTEXT[name]:
+                f = schema(name).field(column)
+                values = [lookup[name][column].get(k) for k in rows]
+                t = _set(t, f, pa.array(values, type=f.type, from_pandas=True))
+            t = _set(t, schema(name).field("dq_passed"), pa.array([True] * t.num_rows, pa.bool_()))
+            t = _set(t, schema(name).field("dq_failures"), pa.array([[]] * t.num_rows, pa.list_(pa.string())))
+            out[rid][name] = t
     return out
-
-
-def _plain(v):
-    if v is None or (isinstance(v, float) and v != v):
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return v
 
 
 def _set(t: pa.Table, f: pa.Field, values: pa.Array) -> pa.Table:
