@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 from pathlib import Path
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # raw/, processed/, expectations/ and docs/ default to the project's own folders, not
 # the working directory, so a cron job can run from anywhere

@@ -8,7 +8,7 @@ import pyarrow as pa
 from .kinds import kind_of
 from .records import Progress, Quantity, Report
 from .schema import TABLES, columns, schema
-from .series import series_id
+from .series import TaskKeyScan, figure_key, series_id
 
 FIELDS_OF_TASK = ("task", "status")   # the cells a task row's facts come from, in this order
 
@@ -23,6 +23,11 @@ def build_tables(report: Report,
     fact numbers. Rows start as passed; the validate stage sets ``dq_passed`` / ``dq_failures``.
     """
     ids = {"report_id": report.report_id, "source_file": report.source_file}
+    # the keys of a series of one report; the batch replaces them with the series' own
+    sid = series_id(report.title, report.region, report.year)
+    task_key = dict(zip((t.task_no for t in report.tasks), TaskKeyScan(sid).step(
+        report.period_end_month, [(t.task_no, t.task) for t in report.tasks])))
+    places: dict[tuple, int] = {}
     facts = []
     fact_no: dict[tuple[int, str, int], int] = {}     # (task_no, field, index in the cell) → fact_no
     groups: dict[tuple[int, str, int], int] = {}
@@ -34,8 +39,10 @@ def build_tables(report: Report,
                 group = None
                 if q.change_group is not None:
                     group = groups.setdefault((task.task_no, field, q.change_group), len(groups) + 1)
+                parts = (task_key[task.task_no], field, q.metric or "", q.unit or "")
+                places[parts] = n = places.get(parts, -1) + 1
                 facts.append({
-                    **ids, "fact_no": len(facts) + 1,
+                    **ids, "fact_no": len(facts) + 1, "figure_key": figure_key(*parts, n),
                     "category_no": task.category_no, "task_no": task.task_no, "field": field,
                     "mention": q.mention, "start": q.start, "end": q.end,
                     "value": q.value, "value_high": q.value_high, "unit": q.unit,
@@ -47,7 +54,7 @@ def build_tables(report: Report,
                 })
     rows = {
         "reports": [{
-            **ids, "title": report.title, "series_id": series_id(report.title, report.region, report.year),
+            **ids, "title": report.title, "series_id": sid,
             "region": report.region, "year": report.year,
             "period_start_month": report.period_start_month,
             "period_end_month": report.period_end_month,
@@ -58,7 +65,7 @@ def build_tables(report: Report,
         }],
         "tasks": [{
             **ids, "category_no": t.category_no, "category": t.category, "task_no": t.task_no,
-            "task": t.task, "status": t.status, "lead_units": list(t.lead_units),
+            "task_key": task_key[t.task_no], "task": t.task, "status": t.status, "lead_units": list(t.lead_units),
             "line_start": t.line_start, "line_end": t.line_end,
         } for t in report.tasks],
         "facts": facts,

@@ -30,7 +30,7 @@ _REPORT_COLUMNS = [("region", "reports", "region"), ("year", "reports", "year"),
                    ("report_period_end_month", "reports", "period_end_month"),
                    ("title", "reports", "title"), ("series_id", "reports", "series_id")]
 _TASK_COLUMNS = [("category", "tasks", "category"), ("task", "tasks", "task"),
-                 ("lead_units", "tasks", "lead_units"), ("task_key", None, None)]
+                 ("lead_units", "tasks", "lead_units"), ("task_key", "tasks", "task_key")]
 _PROGRESS_COLUMNS = [("progress_no", "progress", "progress_no"), ("progress_role", None, None),
                      ("completion_pct", "progress", "completion_pct"),
                      ("expected_pct", "progress", "expected_pct"),
@@ -38,10 +38,6 @@ _PROGRESS_COLUMNS = [("progress_no", "progress", "progress_no"), ("progress_role
 _OWN = {
     "report_period_start_month": ("报告统计期起始月", "first month of the report's period (not the figure's own)"),
     "report_period_end_month": ("报告统计期截止月", "last month of the report's period (not the figure's own)"),
-    "task_key": ("任务键：同一系列各期报告中同一任务相同（按编号和任务文字匹配）",
-                 "the task's key, the same in every report of its series (matched by number and task text: pipeline.series)"),
-    "figure_key": ("数值键：任务键|所在单元格|指标|单位|序号，同一数值各期相同",
-                   "task_key|field|metric|unit|n: the same figure of the same task in every period of the series"),
     "progress_role": ("在进度记录中的角色：achieved 完成数 / target 目标数 / ratio 完成比例",
                       "the fact's role in its progress record: achieved, target or ratio; null when in none"),
 }
@@ -52,11 +48,9 @@ def _facts_columns() -> list[tuple[str, str | None, str | None]]:
     head = [c for c in facts if c[0] in ("report_id",)]
     body = [c for c in facts if c[0] not in ("report_id", "source_file", "dq_passed", "dq_failures")]
     tail = [c for c in facts if c[0] in ("dq_passed", "dq_failures", "source_file")]
-    # the task's own columns go right after task_no, the figure's key after fact_no
+    # the task's own columns go right after task_no
     at = [c[0] for c in body].index("task_no") + 1
     body = body[:at] + _TASK_COLUMNS + body[at:]
-    at = [c[0] for c in body].index("fact_no") + 1
-    body = body[:at] + [("figure_key", None, None)] + body[at:]
     return head + _REPORT_COLUMNS + body + _PROGRESS_COLUMNS + tail
 
 
@@ -82,7 +76,7 @@ def facts_view(processed_dir: Path | str | None = None, *,
                tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """One row per fact, denormalised: the fact, its task text, category and lead units,
     the report's region, year, period, title and series, the task's and the figure's keys
-    in the series (stable across periods: :mod:`pipeline.series`), and — where the fact is the achieved
+    in the series (stored by the run, stable across periods: :mod:`pipeline.series`), and — where the fact is the achieved
     figure, the target or the ratio of a progress record — that record's number, the
     fact's role in it, its completion, expected mark and status.
 
@@ -95,14 +89,11 @@ def facts_view(processed_dir: Path | str | None = None, *,
 
     from .export import load
 
-    from .series import figure_keys, task_keys
-
     t = tables if tables is not None else load(processed_dir)
     facts = t["facts"]
     reports = t["reports"][["report_id", *(c for _, _, c in _REPORT_COLUMNS)]].rename(
         columns={c: n for n, _, c in _REPORT_COLUMNS})
     tasks = t["tasks"][["report_id", "task_no", *(c for _, s, c in _TASK_COLUMNS if s)]]
-    tasks = tasks.assign(task_key=task_keys(t["reports"], tasks).astype("str"))
     p = t["progress"]
     roles = pd.concat([
         p[p[f"{role}_fact_no"].notna()].assign(
@@ -116,7 +107,6 @@ def facts_view(processed_dir: Path | str | None = None, *,
     view = (facts.merge(reports, on="report_id", how="left")
             .merge(tasks, on=["report_id", "task_no"], how="left")
             .merge(roles, on=["report_id", "fact_no"], how="left"))
-    view["figure_key"] = figure_keys(view, view["task_key"]).astype("str")
     view["progress_no"] = view["progress_no"].astype("Int32")
     view["progress_role"] = pd.Categorical(view["progress_role"], categories=list(PROGRESS_ROLES))
     return view[[name for name, _, _ in VIEW_COLUMNS]].reset_index(drop=True)

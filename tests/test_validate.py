@@ -171,6 +171,14 @@ CASES = [
     ("reports.declared_items", _case_seed("reports", "declared_items", 0, 25), "reports",
      "reports.declared_items_match", "warning"),
     ("reports.year", _case_seed("reports", "year", 0, 1921), "reports", "reports.year_plausible", "warning"),
+    # cross-period checks read the series context the batch stores on the row
+    ("reports.period_repeats", _case_seed("reports", "period_clash", 0, "repeats linyi_2021_01-09a (1–9月)"),
+     "reports", "reports.period_distinct", "warning"),
+    ("facts.cumulative_fell", _case_seed_fact("10.83亿元", "previous_value", 1.2e9), "facts",
+     "facts.cumulative_not_falling", "warning"),
+    ("progress.completion_fell", lambda rid: _edit_progress_with(
+        "previous_completion_pct", rid, lambda t, row: t["progress"]["completion_pct"][row].as_py() + 5.0),
+     "progress", "progress.completion_not_falling", "warning"),
     ("reports.title_blank", _case_seed("reports", "title", 0, "  "), "reports", "reports.title_present", "error"),
     ("reports.no_facts", _no_facts, "reports", "reports.has_facts", "error"),
     ("reports.no_tasks", _no_tasks, "reports", "reports.has_tasks", "error"),

@@ -17,6 +17,7 @@ from ..records import Problem
 from ..schema import TABLES
 from .inputs import DEFAULT_RAW, UsageError, find_inputs
 from .interrupts import Interrupted, on_signal, uninterrupted
+from .series_index import SeriesIndex
 from .workers import FileResult, InternalError, results
 
 __all__ = ["run", "RunResult", "UsageError", "Interrupted", "on_signal", "DEFAULT_RAW"]
@@ -32,6 +33,7 @@ class RunResult:
     warnings: list[Problem] = field(default_factory=list)
     disappeared: dict[str, str] = field(default_factory=dict)  # report id → its recorded raw file, gone from disk
     pruned: list[str] = field(default_factory=list)
+    rewritten: list[str] = field(default_factory=list)   # earlier reports whose series context changed
     reasons: dict[str, str] = field(default_factory=dict)  # report id → why it was (re)processed
     validation_failed: bool = False
     summary: str = ""
@@ -78,12 +80,16 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
         todo, sources = _plan(files, manifest, out, force=force, suites=rules, result=result)
         result.disappeared = {r: e["source"] for r, e in manifest.reports.items()
                               if r not in sources and not _raw_exists(e["source"])}
+        index = SeriesIndex(out)
+        verdicts = []        # each chunk's validation, without its tables
         if prune and result.disappeared:
+            thinned = {manifest.reports[r].get("series_id") for r in result.disappeared} - {None}
             with uninterrupted():
                 manifest = export.prune(out, manifest, list(result.disappeared))
             result.pruned = list(result.disappeared)
-
-        verdicts = []        # each chunk's validation, without its tables
+            # the reports after a pruned one in its series lose it as their previous period
+            manifest = _write_chunk({}, {}, manifest, index=index, out=out, suites=suites, sources=sources,
+                                    result=result, verdicts=verdicts, refresh=thinned)
         if not todo:
             log("nothing to do: every input is unchanged since the last run")
         else:
@@ -100,28 +106,55 @@ def run(paths: Sequence[Path | str] | None = None, *, out: Path | str | None = N
                 stamps = {Path(r.path).stem: rules if r.vocabulary == vocab.lexicon().fingerprint else "mixed"
                           for r in chunk_results if r.tables is not None}
                 if good:
-                    validation = _validate(good, out, suites)
-                    verdicts.append(replace(validation, tables={}))   # keep the verdict, not the data
-                    with uninterrupted():      # the chunk's Parquet files, pages and manifest go in together
-                        manifest = export.export(
-                            out, _split(validation.tables, good), manifest=manifest,
-                            sources={rid: sources[rid] for rid in good},   # sha256: the worker's
-                            suites_hash=stamps, pages=_review_pages(validation),
-                            checks=_verdict_records(validation), overview=_overview(validation))
-                    result.processed += list(good)
+                    manifest = _write_chunk(good, stamps, manifest, index=index, out=out, suites=suites,
+                                            sources=sources, result=result, verdicts=verdicts)
                 log(f"{done}/{len(todo)} reports", done, len(todo))
-            if verdicts:
-                log("building Data Docs")
-                _build_docs(verdicts, out, suites)
-                with uninterrupted():
-                    export.record_docs_built(manifest, result.processed)
+        if result.rewritten:
+            shown = ", ".join(sorted(set(result.rewritten))[:10])
+            more = len(set(result.rewritten)) - 10
+            log(f"rewrote {len(set(result.rewritten))} earlier report(s) whose series keys or cross-period "
+                f"context changed: {shown}" + (f" … and {more} more" if more > 0 else ""))
+        if verdicts:
+            log("building Data Docs")
+            _build_docs(verdicts, out, suites)
+            with uninterrupted():
+                export.record_docs_built(manifest, result.processed + result.rewritten)
         if manifest.reports:      # every report of the folder, also after a run with nothing to do or a prune
             export.write_run_index(out, _run_index(manifest))
-        verdict = _run_verdict(verdicts, manifest, result.skipped)
+        validated = set(result.processed) | set(result.rewritten)
+        verdict = _run_verdict(verdicts, manifest, [r for r in result.skipped if r not in validated])
         if verdict is not None:
             result.validation_failed = verdict.exit_failed(fail_on)
             result.summary = _summary(verdict, out)
     return result
+
+
+def _write_chunk(good: dict[str, dict], stamps: dict[str, str], manifest, *, index: SeriesIndex, out: Path,
+                 suites, sources: dict[str, str], result: RunResult, verdicts: list,
+                 refresh=()):
+    """Give a chunk's reports their series keys and context, validate them with the stored
+    reports of their series whose context changed, and export them all in one commit."""
+    from .. import export
+
+    update = index.update(good, manifest, refresh)
+    batch = {**update.tables, **update.rewrites}
+    if not batch:
+        return manifest
+    validation = _validate(batch, out, suites)
+    verdicts.append(replace(validation, tables={}))   # keep the verdict, not the data
+    again = {rid: manifest.reports[rid] for rid in update.rewrites}
+    with uninterrupted():      # the chunk's Parquet files, pages and manifest go in together
+        manifest = export.export(
+            out, _split(validation.tables, batch), manifest=manifest,
+            sources={**{rid: sources[rid] for rid in update.tables},      # sha256: the worker's
+                     **{rid: (e["source"], e["sha256"]) for rid, e in again.items()}},
+            suites_hash={**stamps, **{rid: e["suites_hash"] for rid, e in again.items()}},
+            pages=_review_pages(validation, update.labels),
+            checks=_verdict_records(validation), overview=_overview(validation))
+    index.commit(update)
+    result.processed += list(update.tables)
+    result.rewritten += list(update.rewrites)
+    return manifest
 
 
 def _plan(files: Sequence[Path], manifest, out: Path, *, force: bool, suites: str,
@@ -247,10 +280,10 @@ def _validate(tables_by_report: dict[str, dict], out: Path, suites):
     return validate(batch, out_dir=out, suites=suites)
 
 
-def _review_pages(validation) -> dict[str, str]:
+def _review_pages(validation, periods: dict[str, str]) -> dict[str, str]:
     """Each validated report's review page (HTML), for export to write with its data."""
     from ..reporting import review_pages
-    return review_pages(validation, docs_href="../validation/docs/index.html")
+    return review_pages(validation, docs_href="../validation/docs/index.html", periods=periods)
 
 
 def _build_docs(verdicts: list, out: Path, suites) -> None:

@@ -215,6 +215,7 @@ def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.T
                 "processed_at": processed_at,
                 "dq_passed": not any(failed.values()), "dq_failed_rows": failed,
                 "outputs": outputs,
+                **_series_entry(tables.get("reports")),
             }
             if checks is not None and report_id in checks:
                 entries[report_id]["checks"] = dict(checks[report_id])
@@ -238,6 +239,15 @@ def export(out_dir: Path | str, tables_by_report: Mapping[str, Mapping[str, pa.T
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return manifest
+
+
+def _series_entry(reports: pa.Table | None) -> dict:
+    """The report's series and period, so a later run finds the stored reports of a
+    series from the manifest alone (pipeline.batch.series_index)."""
+    if reports is None or reports.num_rows == 0 or "series_id" not in reports.column_names:
+        return {}
+    row = reports.select(["series_id", "period_start_month", "period_end_month"]).slice(0, 1).to_pylist()[0]
+    return {"series_id": row["series_id"], "period": [row["period_start_month"], row["period_end_month"]]}
 
 
 def _stage(out_dir: Path, tmp: Path, name: str, report_id: str, data: bytes | pa.Buffer,

@@ -30,7 +30,9 @@ class Manifest:
          "processed_at": "2025-01-31T02:00:00+00:00",
          "dq_passed": true,                         # every row of every table passed
          "dq_failed_rows": {"reports": 0, "tasks": 0, "facts": 0},
-         "outputs": {"facts": {"path": "facts/<id>.parquet", "sha256": "…", "bytes": 1234}, …}}
+         "outputs": {"facts": {"path": "facts/<id>.parquet", "sha256": "…", "bytes": 1234}, …},
+         "series_id": "临沂市|2021|…",              # reports.series_id, and the period
+         "period": [1, 9]}                          # (start, end month): the series index reads these
     """
 
     def __init__(self, out_dir: Path | str, reports: dict[str, dict] | None = None) -> None:
@@ -147,6 +149,10 @@ class Manifest:
         and its outputs are all present and unchanged since they were recorded."""
         return self.stale_reason(report_id, sha256, version, suites_hash) is None
 
+    def series(self, series_id: str) -> list[str]:
+        """The stored reports of one series (as the manifest records them)."""
+        return [r for r, e in self.reports.items() if e.get("series_id") == series_id]
+
     def failed(self) -> list[str]:
         """Reports whose last export had rows failing a data-quality check."""
         return sorted(r for r, e in self.reports.items() if not e.get("dq_passed", False))
@@ -171,6 +177,12 @@ def _entry_problem(report_id: object, entry: object) -> str | None:
             return f"output {name!r} is not an object with a sha256"
         if out.get("path") != _relative_output(name, report_id):
             return f"output {name!r} has the path {out.get('path')!r}"
+    if "series_id" in entry and not isinstance(entry["series_id"], str):
+        return "'series_id' is not a string"
+    period = entry.get("period", [None, None])
+    if not (isinstance(period, list) and len(period) == 2
+            and all(m is None or (isinstance(m, int) and not isinstance(m, bool)) for m in period)):
+        return "'period' is not [start month, end month]"
     checks = entry.get("checks")
     if checks is not None and not (
             isinstance(checks, dict)

@@ -79,7 +79,11 @@ def combined_verdict(validations, recorded: dict[str, dict]) -> Validation | Non
     """One verdict over this run's validations and the recorded verdicts of reports not
     validated again; None when there is nothing to report."""
     validations = list(validations)
-    failures = [f for v in validations for f in v.failures]
+    # a report validated twice in a run (rewritten when a later chunk changed its series)
+    # counts with its last verdict
+    last = {rid: i for i, v in enumerate(validations) for rid in v.checks}
+    failures = [f for i, v in enumerate(validations) for f in v.failures
+                if f.report_id is None or last.get(f.report_id, i) == i]
     checks = {k: c for v in validations for k, c in v.checks.items()}
     severities = dict(validations[-1].severities) if validations else {}
     n_checks = len(severities)

@@ -147,6 +147,7 @@ def _cues() -> dict[str, re.Pattern]:
         # a change verb or comparison word ending the clause (增长了), or a rate of change
         "change": re.compile(rf"(?:{alt([*lex.change_verbs, *words['comparison']])})了?$"
                              rf"|{alt(words['rate_of_change'])}"),
+        "cumulative": re.compile(alt(words["cumulative"])),
         "stage": re.compile(rf"({alt(words['start'])})|({alt(words['finish'])})"),
         "stage_words": re.compile(alt([*words["start"], *words["finish"], *words["stage_word"]])),
     }
@@ -399,6 +400,36 @@ def change_pairs(b: Batch):
                 after = int(g.loc[g["change_role"] == "after", "_pos"].iloc[0])
                 (falling if "decrease" in g["change"].tolist() else rising)[after] = before
     return {"before_value_rising": rising, "before_value_falling": falling, "change_pair_complete": complete}
+
+
+_CUMULATIVE_KINDS_NOT = ("share", "per_unit", "change")
+
+
+def cumulative(b: Batch) -> np.ndarray:
+    """Whether each figure counts everything since a start: a figure of the status cell,
+    not a share, per_unit or change kind, whose own period starts in January (a
+    year-to-date figure) or with a cumulative cue (累计, 截至, 已 … of resources/cues.tsv)
+    in the clause before it."""
+    f = b.facts
+    cue = _cues()["cumulative"]
+    kind = f.frame["kind"].to_numpy(dtype=object, na_value=None)
+    start = f.frame["period_start_month"].to_numpy(dtype="float64", na_value=np.nan)
+    return np.array([f.field[i] == "status" and kind[i] not in _CUMULATIVE_KINDS_NOT
+                     and (start[i] == 1 or bool(cue.search(f.before[i])))
+                     for i in range(f.n)], dtype=bool)
+
+
+@_rule("facts", "cumulative_fall_pct")
+def cumulative_fall(b: Batch):
+    """On a cumulative figure (:func:`cumulative`) that has a value in the report before
+    (facts.previous_value, the same figure_key): how far it lies below that value, in
+    percent of it (≤ 0 when it rose or stayed); null otherwise."""
+    f = b.facts
+    previous = f.frame["previous_value"].to_numpy(dtype="float64", na_value=np.nan)
+    fall = np.full(f.n, np.nan)
+    ok = cumulative(b) & ~np.isnan(previous) & (previous != 0)
+    fall[ok] = 100.0 * (previous[ok] - f.value[ok]) / np.abs(previous[ok])
+    return {"cumulative_fall_pct": fall}
 
 
 # --- progress -------------------------------------------------------------------------------

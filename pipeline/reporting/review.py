@@ -1,8 +1,10 @@
 """Review pages: ``<out>/review/<report_id>.html``, one per report.
 
 The report's tasks as a table; each task and status text with its figures
-highlighted (hover shows value, unit, dimension, metric); failing figures in red with
-the names of the checks they failed; each task's progress records as bars (completion
+highlighted (hover shows value, unit, dimension, metric); under each task row, its
+figures as a compact list — mention → metric · unit, and the change since the previous
+period of the series where the figure has a value there (+1,234 since 1–6月); failing
+figures in red with the names of the checks they failed; each task's progress records as bars (completion
 against the mark the period expects, stated and computed side by side), with a count
 by status at the top. Pure string building (every piece of report text
 goes through ``html.escape``), inline CSS, no scripts, nothing loaded from the
@@ -34,6 +36,8 @@ ul.failures{font-size:.9em}.legend{font-size:.85em;color:#555;margin:.5em 0 1em}
 .pg{margin:.15em 0 .5em;font-size:.85em;min-width:14em}.pg .bar{position:relative;height:.7em;background:#eee;border-radius:3px;margin:.15em 0}
 .pg .fill{height:100%;border-radius:3px;background:#4c9a5b}.pg.behind .fill{background:#d9822b}.pg.unknown .fill{background:#9aa5b1}
 .pg .exp{position:absolute;top:-.2em;height:1.1em;border-left:2px solid #333}.pg.failed{color:#8b0000}.pg.failed .fill{background:#c62828}
+tr.figs td{border-top:0;padding-top:0;font-size:.8em;color:#444}ul.figs{list-style:none;margin:0;padding:0;columns:2 24em}
+ul.figs li{break-inside:avoid}ul.figs .m{color:#1f4e79}ul.figs .u{color:#777}ul.figs .up{color:#1a7f37}ul.figs .down{color:#c62828}
 .st{display:inline-block;padding:0 .4em;border-radius:3px;background:#eef;margin-right:.3em}
 """
 _STATUSES = ("done", "ahead", "on_track", "behind", "unknown")
@@ -86,6 +90,27 @@ def _highlight(text: str | None, figures: Sequence[Mapping], severities: Mapping
     return "".join(out)
 
 
+def _signed(v: float) -> str:
+    return ("+" if v > 0 else "−" if v < 0 else "±") + _num(abs(v))
+
+
+def _figure_list(figures: Sequence[Mapping], since: str) -> str:
+    """The task's figures, one item each: mention → metric · unit, and the change since
+    the previous period where the figure (its figure_key) has a value there."""
+    items = []
+    for f in figures:
+        change = ""
+        prev, value = f.get("previous_value"), f.get("value")
+        if prev is not None and prev == prev and value is not None and value == value:
+            delta = value - prev
+            cls = "up" if delta > 0 else "down" if delta < 0 else ""
+            change = (f' <span class="{cls}">{escape(_signed(delta))}{escape(f.get("unit") or "")}'
+                      f' since {escape(since)}</span>')
+        items.append(f'<li>{escape(str(f.get("mention")))} → <span class="m">{escape(f.get("metric") or "∅")}</span>'
+                     f' · <span class="u">{escape(f.get("unit") or "—")}</span>{change}</li>')
+    return f'<ul class="figs">{"".join(items)}</ul>' if items else ""
+
+
 def _pct(v) -> str:
     return "∅" if v is None or v != v else f"{v:.1f}%"
 
@@ -119,8 +144,9 @@ def _progress_bar(p: Mapping, severities: Mapping[str, str]) -> str:
 def render_report(report: Mapping, tasks: Sequence[Mapping], facts: Sequence[Mapping],
                   failures: Sequence[Failure], checks: ReportChecks | None,
                   severities: Mapping[str, str], docs_href: str | None = None,
-                  progress: Sequence[Mapping] = ()) -> str:
-    """One report's review page as a string."""
+                  progress: Sequence[Mapping] = (), since: str | None = None) -> str:
+    """One report's review page as a string; ``since`` names the previous period of the
+    series (1–6月), for the changes of figures that have a previous value."""
     rid = str(report.get("report_id"))
     n = len(severities)
     if checks is None:
@@ -154,6 +180,10 @@ def render_report(report: Mapping, tasks: Sequence[Mapping], facts: Sequence[Map
             f"<td>{escape('、'.join(t.get('lead_units') or []))}</td>"
             f"<td>{''.join(_progress_bar(p, severities) for p in progress_by_task.get(tno, ()))}</td>"
             f"<td class=\"checks\">{'<br>'.join(escape(c) for c in fails)}</td></tr>")
+        figures = _figure_list([*by_cell.get((tno, "task"), ()), *by_cell.get((tno, "status"), ())],
+                               since or str(report.get("previous_report_id") or "the previous period"))
+        if figures:
+            rows.append(f'<tr class="figs"><td></td><td colspan="6">{figures}</td></tr>')
     fl = "".join(
         f"<li><span class=\"{'bad' if f.severity == 'error' else 'warn'}\">{escape(f.severity)}</span> "
         f"<b>{escape(f.check)}</b> [{escape(f.table if f.task_no is None else f'task {f.task_no}')}]"
@@ -193,15 +223,18 @@ def _rows(table: pa.Table, columns: Sequence[str]) -> dict[str, list[dict]]:
     return out
 
 
-def review_pages(validation: Validation, *, docs_href: str | None = None) -> dict[str, str]:
+def review_pages(validation: Validation, *, docs_href: str | None = None,
+                 periods: Mapping[str, str] | None = None) -> dict[str, str]:
     """Every report's review page, by report id (``docs_href``: the Data Docs index,
-    relative to the review folder)."""
+    relative to the review folder; ``periods``: report id → its period, 1–6月, naming
+    the previous report of each)."""
     tables = validation.tables
     reports = {rid: rows[0] for rid, rows in _rows(tables["reports"], [
-        "report_id", "source_file", "title", "period_start_month", "period_end_month"]).items()}
+        "report_id", "source_file", "title", "period_start_month", "period_end_month",
+        "previous_report_id"]).items()}
     tasks = _rows(tables["tasks"], ["task_no", "category", "task", "status", "lead_units", "dq_failures"])
     facts = _rows(tables["facts"], ["task_no", "field", "mention", "start", "end", "value", "value_high",
-                                    "unit", "dimension", "metric", "approx", "dq_failures"])
+                                    "unit", "dimension", "metric", "approx", "previous_value", "dq_failures"])
     progress = _rows(tables["progress"], ["task_no", "scope", "metric", "unit", "achieved_value", "target_value",
                                           "target_basis", "stated_pct", "computed_pct", "completion_pct",
                                           "expected_pct", "status", "dq_failures"]) if "progress" in tables else {}
@@ -213,6 +246,9 @@ def review_pages(validation: Validation, *, docs_href: str | None = None) -> dic
         ts = [{**t, "failures": t["dq_failures"]} for t in tasks.get(rid, ())]
         fs = [{**f, "failures": f["dq_failures"]} for f in facts.get(rid, ())]
         ps = [{**p, "failures": p["dq_failures"]} for p in progress.get(rid, ())]
-        pages[rid] = render_report(reports.get(rid, {"report_id": rid}), ts, fs, fails_by.get(rid, []),
-                                   validation.checks.get(rid), validation.severities, docs_href, ps)
+        report = reports.get(rid, {"report_id": rid})
+        previous = report.get("previous_report_id")
+        since = (periods or {}).get(previous) or previous
+        pages[rid] = render_report(report, ts, fs, fails_by.get(rid, []), validation.checks.get(rid),
+                                   validation.severities, docs_href, ps, since)
     return pages
