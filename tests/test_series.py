@@ -204,6 +204,23 @@ def test_a_kill_leaves_no_half_updated_series(seed_periods, tmp_path, monkeypatc
     _assert_context_from_nothing(pipeline.load(out))
 
 
+def test_pruning_a_period_recomputes_the_reports_after_it(seed_periods, tmp_path):
+    """--prune of a middle period: the next one's previous period becomes the one before."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    paths = [Path(shutil.copy(p, raw / p.name)) for p in seed_periods[:3]]
+    out = tmp_path / "out"
+    pipeline.run([raw], out=out, fail_on="never")
+    paths[1].unlink()
+    result = pipeline.run([raw], out=out, prune=True, fail_on="never")
+    assert result.pruned == [paths[1].stem] and not result.internal_errors
+    tables = pipeline.load(out)
+    assert sorted(tables["reports"].report_id.astype(str)) == sorted([paths[0].stem, paths[2].stem])
+    reports = tables["reports"].set_index(tables["reports"].report_id.astype(str))
+    assert reports.loc[paths[2].stem, "previous_report_id"] == paths[0].stem
+    _assert_context_from_nothing(tables)
+
+
 # --------------------------------------------------------------------------- each check shows
 
 def _repeat(periods):                  # a second report of 1-9月
