@@ -93,12 +93,13 @@ def lexicon() -> Lexicon:
                 if line.strip() and not line.startswith("#")]
 
     traditional = str.maketrans(dict(rows("extract/traditional.tsv")))
+    t2s = rows("extract/t2s.tsv")
     units = dict(rows("extract/units.tsv"))
     return Lexicon(
         numerals=MappingProxyType({c: (int(v), kind) for c, v, kind, _ in rows("extract/numerals.tsv")}),
         financial_numerals=frozenset(c for c, *_, form in rows("extract/numerals.tsv") if form == "financial"),
         units=MappingProxyType({**{u.translate(traditional): d for u, d in units.items()}, **units}),
-        non_fact_units=frozenset(w for w, in rows("extract/non_fact_units.txt")),
+        non_fact_units=frozenset(v for w, in rows("extract/non_fact_units.txt") for v in _scripts(w, t2s)),
         phase_units=frozenset(w for w, in rows("extract/phase_units.txt")),
         rate_words=frozenset(w for w, in rows("extract/rate_words.txt")),
         approx_markers=MappingProxyType({m: (pos, a) for m, pos, a in rows("extract/approx_markers.tsv")}),
@@ -120,6 +121,16 @@ def lexicon() -> Lexicon:
         kind_cues=MappingProxyType(_grouped(rows("kinds.tsv"))),
         fingerprint=_fingerprint(files),
     )
+
+
+def _scripts(word: str, t2s: list[list[str]]) -> set[str]:
+    """The word with each character in any of its scripts (周岁 → 周歲, 週歲 …): reports
+    mix them. ``t2s``: the (traditional, simplified) character pairs."""
+    forms = {""}
+    for c in word:
+        variants = {c} | {t for t, s in t2s if s == c}
+        forms = {f + v for f in forms for v in variants}
+    return forms
 
 
 def _longest_first(words) -> tuple[str, ...]:
