@@ -388,17 +388,21 @@ def change_pairs(b: Batch):
     n = len(fdf)
     rising, falling = np.full(n, np.nan), np.full(n, np.nan)
     complete = np.full(n, None, dtype=object)
-    has = fdf["change_group"].notna().to_numpy()
-    if has.any():
-        sub = fdf.loc[has, ["report_id", "change_group", "change_role", "change", "value", "unit"]].copy()
-        sub["_pos"] = np.flatnonzero(has)
-        for _, g in sub.groupby(["report_id", "change_group"], dropna=False, sort=False):
-            ok = len(g) == 2 and sorted(map(str, g["change_role"].tolist())) == ["after", "before"]
-            complete[g["_pos"].to_numpy()] = ok
-            if ok and g["unit"].astype(str).nunique() == 1:
-                before = g.loc[g["change_role"] == "before", "value"].iloc[0]
-                after = int(g.loc[g["change_role"] == "after", "_pos"].iloc[0])
-                (falling if "decrease" in g["change"].tolist() else rising)[after] = before
+    group = fdf["change_group"].to_numpy(dtype=object, na_value=None)
+    groups: dict[tuple, list[int]] = {}
+    for i in np.flatnonzero(fdf["change_group"].notna().to_numpy()):
+        groups.setdefault((b.facts.report_id[i], group[i]), []).append(int(i))
+    if groups:
+        f, role = b.facts, fdf["change_role"].to_numpy(dtype=object, na_value=None)
+        change, unit, value = f.change, f.unit, f.value
+        for rows in groups.values():
+            by_role = {role[i]: i for i in rows}
+            ok = len(rows) == 2 and set(by_role) == {"before", "after"}
+            complete[rows] = ok
+            if ok and unit[rows[0]] == unit[rows[1]]:
+                after = by_role["after"]
+                falling_ = any(change[i] == "decrease" for i in rows)
+                (falling if falling_ else rising)[after] = value[by_role["before"]]
     return {"before_value_rising": rising, "before_value_falling": falling, "change_pair_complete": complete}
 
 
