@@ -142,6 +142,11 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern:
     return re.compile("|".join(map(re.escape, words)))
 
 
+@cache
+def _only_words(words: tuple[str, ...]) -> re.Pattern:
+    return re.compile("(?:" + "|".join(map(re.escape, words)) + ")+")
+
+
 def _has(words: tuple[str, ...], text: str, start: int, end: int) -> bool:
     """Whether one of ``words`` stands in text[start:end]."""
     return _pattern(words).search(text, start, max(start, end)) is not None
@@ -554,8 +559,8 @@ class _Row:
         w = _words()
         if self._agrees(target, achieved, rec):
             return 2.0                           # surer than alike metrics (危房改造 of 危房和农房改造)
-        if metric in w.achievement or metric in w.done:
-            return 1.0
+        if _only_words(w.achievement + w.done).fullmatch(metric):
+            return 1.0                           # 已完成改造升级24个: the verbs alone
         score = _similar(self._metric("task", target), metric)
         # 为残疾儿童提供康复救助120名 ↔ 已为131名残疾儿童…: the task's words name the status metric
         task = self.text["task"]
@@ -572,9 +577,10 @@ class _Row:
         return stated is not None and abs(100 * achieved.value / target.value - stated) <= 1.0
 
     def _metric(self, field_: str, q: Quantity) -> str:
-        """The figure's metric, or failing one the words of its item before it."""
+        """The figure's metric (in simplified characters, as the cell is read), or failing
+        one the words of its item before it."""
         if q.metric:
-            return q.metric
+            return simplified(q.metric)
         text = self.text[field_]
         return text[_start(text, q.start, _ITEM_END):q.start]
 

@@ -151,6 +151,8 @@ FORMS = [
                  [("s:2,150人次", "s:二千人次", None, "task")], id="perfect-marker-with-any-verb"),
     pytest.param("做好医疗救助", "全年预算救助资金300万元，已支出240万元，预算执行率80%",
                  [("s:240万元", "s:300万元", "s:80%", "task")], id="a-budget-is-a-plan"),
+    pytest.param("建設標準化菜市場20個", "已完成改造升級16個，另有3個正在施工",
+                 [("s:16個", "t:20個", None, "task")], id="verbs-alone-leave-the-thing-to-the-task"),
     pytest.param("建设党群服务中心", "全年计划的10个党群服务中心中已有7个投入使用，其余3个装修工程完成约60%",
                  [("s:7个", "s:10个", None, "task"), (None, None, "s:约60%", "task")],
                  id="remainder-is-no-achievement-and-its-work-ratio-stands-alone"),
