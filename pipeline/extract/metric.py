@@ -50,6 +50,8 @@ _QUOTES = {"“": "”", "\"": "\"", "‘": "’", "「": "」"}
 _PAIRS = {**_QUOTES, "(": ")", "（": "）", "《": "》", "【": "】"}
 _PAIR_MARKS = frozenset(_PAIRS) | frozenset(_PAIRS.values())
 _FROM, _TO = {"由", "从"}, {"至", "到", "为"}
+_POINTS = "个百分点"                          # 提高3个百分点: always a change
+_RANGE_MARKS = {"-", "－", "—", "~", "～", "至", "到"}    # 1-8月, 1至8月: a range of months
 _PER = "每"
 _RECIPIENT = {"为", "对", "向", "给"}         # 为A、B发放…: the list after them is the metric
 _AFTER_REACH = 20                            # characters of noun phrase read after a classifier
@@ -57,6 +59,9 @@ _BEFORE_REACH = 24                           # characters of clause read before 
 _CONTEXT = 6                                 # characters tagged before a cut window, for word boundaries
 _LONG = 12                                   # a metric longer than this is trimmed to its head
 _HEAD_REACH = 9                              # … to at most this many characters of whole words
+# the progress stage's verbs of work done (改造 整治 救助 开工 …): jieba tags some of them as
+# nouns (整治/n, 救助/vn), but opening a metric they are the work, and their object the thing
+_WORK_VERBS = frozenset(_LEX.progress_words["achievement_verbs"] + _LEX.progress_words["done_verbs"])
 _BARE = _FRAME | _LIGHT | _EDGE_PUNCT | _JOIN
 _NOUNISH = ("n", "vn", "an", "j", "l", "b", "nz", "eng")
 
@@ -150,6 +155,10 @@ def _tag(text: str, start: int, end: int) -> list[_Token]:
     return tokens
 
 
+def _is_digits(token: _Token) -> bool:
+    return token.flag == "eng" and token.word.isdigit()
+
+
 def _is_verb(token: _Token) -> bool:
     return token.flag.startswith("v") and token.flag != "vn"
 
@@ -198,8 +207,13 @@ def _phrase_before(tokens: list[_Token]) -> list[_Token]:
             tokens = tokens[1:]
         elif len(tokens) > 1 and (word in _LEX.periods or word in _PLAN):   # 一季度已开工, 计划改造…
             tokens = tokens[1:]
-        elif len(tokens) > 2 and tokens[0].flag == "eng" and tokens[0].word.isdigit():
-            tokens = tokens[2:] if tokens[1].flag in ("m", "t") else tokens[1:]   # 6月底…, 2022年…
+        elif len(tokens) > 2 and _is_digits(tokens[0]):
+            if len(tokens) > 3 and tokens[1].word in _RANGE_MARKS and _is_digits(tokens[2]):
+                tokens = tokens[2:]                # 1-8月新增城镇就业: a period is never part of a metric
+            else:
+                tokens = tokens[2:] if tokens[1].flag in ("m", "t") else tokens[1:]   # 6月底…, 2022年…
+        elif len(tokens) > 4 and word in _QUOTES and _is_digits(tokens[1]) and tokens[2].flag in ("m", "t", "q"):
+            tokens = tokens[3:]                    # “15分钟社区生活圈”: the leading measure only qualifies the name
         else:
             break
     while len(tokens) > 1 and (tokens[-1].word in _LINK or tokens[-1].word in _EDGE_PUNCT
@@ -209,14 +223,19 @@ def _phrase_before(tokens: list[_Token]) -> list[_Token]:
         tokens = tokens[:-1]
     if tokens and (tokens[-1].word in _LINK or tokens[-1].word in _EDGE_PUNCT):
         return []
-    # verbs opening the phrase before a compound noun (开工改造老旧小区, 新建护理型床位): the
-    # metric is the noun phrase — but a verb with a one-word object stays (开工幼儿园, 加装电梯)
+    # verbs opening the phrase before a compound noun (开工改造老旧小区, 新建护理型床位, 整治黑臭
+    # 水体): the metric is the noun phrase — a compound of several words, or one dictionary word
+    # of four characters or more after verbs of work (改造老旧小区, 救助困难群众); but a verb
+    # with a shorter one-word object stays (开工幼儿园, 加装电梯, 出动检查人员)
     lead = 0
-    while lead < len(tokens) and _is_verb(tokens[lead]):
+    while lead < len(tokens) and (_is_verb(tokens[lead]) or tokens[lead].word in _WORK_VERBS):
         lead += 1
     # — and so does one a measure noun takes in (参保人数, 在建小区配建率)
     chain = sum(t.word not in _LEAD for t in tokens[:lead])     # 开工改造老旧小区, not 新增就业岗位
-    if (lead and (chain > 1 or len(tokens) - lead > 1) and lead < len(tokens) and _is_noun(tokens[-1])
+    compound = len(tokens) - lead > 1 or (
+        _chars(tokens[lead:]) >= 4 and all(t.word in _WORK_VERBS for t in tokens[:lead]))
+    if (lead and (chain > 1 or compound)
+            and lead < len(tokens) and _is_noun(tokens[-1])
             and not tokens[-1].word.endswith(_MEASURE_NOUN_ENDS)):
         tokens = tokens[lead:]
     # verbs that only introduce what is counted go in any case (新增学位, 惠及居民)
@@ -391,7 +410,8 @@ def _after_verb(tokens: list[_Token]) -> bool:
     """The change verb right before a figure follows a verb of its own (改造提升, 建设提升):
     one compound naming the work, whose count is no change."""
     words = [t for t in _rate_words(tokens) if t.word.strip()]
-    return (len(words) > 1 and words[-2].flag == "v" and words[-2].word not in _LEX.change_verbs
+    return (len(words) > 1 and (words[-2].flag == "v" or words[-2].word in _WORK_VERBS)
+            and words[-2].word not in _LEX.change_verbs
             and words[-1].word in _LEX.change_verbs)
 
 
@@ -478,12 +498,12 @@ def _link(text: str, numbers: Sequence[Number]) -> list[Link]:
         if metric is None and previous is not None and (
                 previous_clause == clause or (not words and _continues(text, clause, consumed))):
             metric = previous                        # 3407户、8173人 / 285个项目，4.94万户: the same subject
+        change, reaches = _change(before)
         if metric is None:                           # 共发放1,560.8万元 → 发放
             verbs = [t for t in before if _is_verb(t) and t.word not in _TO]
             metric = (verbs[-1].word, verbs[-1].start) if verbs else None
-        change, reaches = _change(before)
-        if change and number.dimension == "count" and _after_verb(before):
-            change = None                            # 改造提升10个: the work done (an upgrade), counted
+        if change and not _is_share(number) and number.unit != _POINTS and _after_verb(before):
+            change = None                            # 改造提升10个, 改造提升236公里: the work done (an upgrade)
         if words in _JOIN and links:
             change = links[-1].change                # 分别增长5.2%和6.1%: both are increases
         role = None
@@ -497,7 +517,8 @@ def _link(text: str, numbers: Sequence[Number]) -> list[Link]:
                           change, role, group if role else None))
         previous_from = any(t.word in _FROM for t in before)
         previous, previous_clause, consumed = metric, clause, end
-    return _named_thing(text, numbers, _what_is_completed(text, numbers, links))
+    links = _named_thing(text, numbers, _what_is_completed(text, numbers, links))
+    return _respective(text, numbers, links)
 
 
 # --- figures whose own words name a plan, a bracket or a verb: they measure another figure's thing
@@ -586,6 +607,10 @@ def _what_is_completed(text: str, numbers: Sequence[Number], links: list[Link]) 
             sentence = _start_of(text, number.start, _SENTENCE_END)
             same = [k for k in range(i) if numbers[k].start >= sentence and numbers[k].end <= plan[0]
                     and numbers[k].unit == number.unit and not _is_share(numbers[k]) and out[k].change is None]
+            # 筛查8260人、7930人…年度目标(8000人、7000人): the k-th target of the bracket, the k-th figure
+            inside = [k for k, n in enumerate(numbers) if opening < n.start and _open_bracket(text, opening, n.start) == opening]
+            if len(inside) > 1 and len(same) >= len(inside):
+                same = same[:len(same) - len(inside) + inside.index(i) + 1]
             out[i] = out[i]._replace(**dict(zip(("metric", "metric_start"),
                                                metric_of(same[-1]) if same else before_cue(clause, plan[0]))))
             continue
@@ -704,6 +729,7 @@ def _named_thing(text: str, numbers: Sequence[Number], links: list[Link]) -> lis
         if source is not None and (
                 not out[source].metric
                 or (_names_nothing(text, out[source].metric, out[source].metric_start)
+                    and not (rate and not metric.startswith(out[source].metric))   # 已完成体检X，完成率Y
                     and not (planned and metric in _DONE_VERBS) and source not in inherited)   # 计划体检…,已完成…
                 or (share and out[source].metric_start > numbers[source].start)
                 or (not share and source not in inherited and not planned
@@ -732,3 +758,75 @@ def _start_of(text: str, position: int, ends: set[str]) -> int:
     while i > 0 and text[i - 1] not in ends:
         i -= 1
     return i
+
+
+# --- lists paired in order: 口袋公园、绿道分别完成年度目标(20个、30公里)的85%、73.3%
+
+_RESPECTIVE = tuple(_LEX.metric_words["respective"])     # 分别: the lists around it pair in order
+_RESPECTIVE_WORD = re.compile("|".join(map(re.escape, _RESPECTIVE)))
+
+
+def _runs(text: str, numbers: Sequence[Number]) -> list[list[int]]:
+    """Figures written one after another, joined by 、 or a join word (8个、17个 / 5%和6%)."""
+    runs: list[list[int]] = []
+    for i, number in enumerate(numbers):
+        gap = text[numbers[i - 1].end:number.start].strip() if i else None
+        if runs and (gap == _LIST or gap in _JOIN or (gap[:1] == _LIST and gap[1:].startswith(_PER))):   # 602元、每人每年4560元
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return [run for run in runs if len(run) > 1]
+
+
+def _items(text: str, metric: str, start: int) -> list[tuple[str, int]]:
+    """The items of a 、 list metric, each with its offset."""
+    items, at = [], start
+    for item in metric.split(_LIST):
+        items.append((item, at))
+        at += len(item) + 1
+    return items
+
+
+def _respective(text: str, numbers: Sequence[Number], links: list[Link]) -> list[Link]:
+    """A list of N figures after 分别 pairs in order with the list before it:
+
+    - with a 、 list of N things all the figures share as metric (污水管网、碧道分别完成
+      …120公里、40公里 → 污水管网, 碧道); where the list is of modifiers of one head
+      (城市、农村低保平均标准: one-noun items, then one item of several words opening with
+      a noun) every figure takes the head (低保平均标准);
+    - with the N figures listed before it in the sentence (已建成公园8个、驿站17个，完成率
+      分别为80%、85%), where all N share the last one's metric.
+    """
+    if len(numbers) < 2 or _RESPECTIVE_WORD.search(text) is None:
+        return links
+    out = list(links)
+    for run in _runs(text, numbers):
+        metric, start = out[run[0]].metric, out[run[0]].metric_start
+        if not metric or any(out[k].metric_start != start for k in run):
+            continue
+        first = numbers[run[0]].start
+        sentence = _start_of(text, first, _SENTENCE_END)
+        cue = max(text.rfind(w, sentence, first) for w in _RESPECTIVE)
+        if cue < 0:
+            continue
+        paired: list[tuple[str, int]] = []
+        if _LIST in metric and start + len(metric) <= cue:
+            items = _items(text, metric, start)
+            words = [_tag(text, at, at + len(item)) for item, at in items]
+            if (len(items) > 1 and all(len(w) == 1 and _is_noun(w[0]) for w in words[:-1])
+                    and len(words[-1]) > 2 and _is_noun(words[-1][0])):
+                head = words[-1][1]             # 城市、农村低保平均标准 → 低保平均标准
+                paired = [(text[head.start:items[-1][1] + len(items[-1][0])], head.start)] * len(run)
+            elif len(items) == len(run):
+                paired = items
+        elif start < cue:
+            # the N figures before 分别 in its sentence, each with a metric of its own
+            before = [k for k in range(run[0]) if sentence <= numbers[k].start < cue
+                      and not _is_share(numbers[k]) and out[k].change is None][-len(run):]
+            if (len(before) == len(run) and out[before[-1]].metric_start == start and all(out[k].metric for k in before)
+                    and len({out[k].metric_start for k in before}) == len(run)):
+                paired = [(out[k].metric, out[k].metric_start) for k in before]
+        for k, (name, at) in zip(run, paired):
+            out[k] = out[k]._replace(metric=name, metric_start=at)
+    return out
+
