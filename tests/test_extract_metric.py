@@ -19,6 +19,7 @@ CASES = [
                  id="join-second-figure-shares-metric"),
     pytest.param("招聘教师120名和医生30名", "30名", "医生", id="join-word-not-in-metric"),
     # X率Y%, X达到N: the noun phrase before the figure, links stripped
+    pytest.param("40个示范社区中已完成验收31个", "31个", "示范社区", id="among-the-things-counted-before"),
     pytest.param("城镇登记失业率3.1%", "3.1%", "城镇登记失业率", id="rate-percent"),
     pytest.param("全县义务教育巩固率达到98.6%", "98.6%", "义务教育巩固率", id="rate-reaches"),
     pytest.param("参保人数达到42万", "42万", "参保人数", id="measure-noun-keeps-verb"),

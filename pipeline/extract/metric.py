@@ -666,17 +666,17 @@ _DONE_VERBS = frozenset(_LEX.progress_words["done_verbs"])   # 完成 建成: th
 _DOING = frozenset(_LEX.progress_words["achievement_verbs"] + _LEX.progress_words["done_verbs"])
 _EDGE_WORDS = _LEX.progress_words["link_words"]     # 为 达到 整体 …: trimmed from a metric's end
 _PARTICLES = ("d", "f", "p", "c", "u")
+_AMONG = "中"                                   # 15个精品村中: among those things
 _SUBSET = _LEX.metric_words["subset"]             # 其中: what follows is part of the same thing            # 已, 中, 在 …: words around a verb that name nothing
 
 
 def _names_nothing(text: str, metric: str | None, start: int | None) -> bool:
-    """No metric, or one of verbs and particles only (中已开工, 建成运营): no thing named.
+    """No metric, or one of verbs and particles only (中已开工, 建成运营, 中): no thing named.
     A verb of doing jieba tags as a noun verb (整治, 运营) is a verb here."""
     if not metric:
         return True
     tokens = _tag(text, start, start + len(metric))
-    verb = [_is_verb(t) or t.word in _DOING for t in tokens]
-    return any(verb) and all(v or t.flag.startswith(_PARTICLES) for v, t in zip(verb, tokens))
+    return all(_is_verb(t) or t.word in _DOING or t.flag.startswith(_PARTICLES) for t in tokens)
 
 
 def _trim_end(metric: str, words: Sequence[str]) -> str:
@@ -726,13 +726,14 @@ def _named_thing(text: str, numbers: Sequence[Number], links: list[Link]) -> lis
                        and (share or numbers[k].unit == number.unit)), None)
         planned = source is not None and _PLAN_WORD.search(
             text, _clause_start(text, numbers[source].start), numbers[source].start) is not None
+        among = source is not None and _among(text, numbers[source], out[source])   # 15个精品村中已完成9个
         if source is not None and (
                 not out[source].metric
                 or (_names_nothing(text, out[source].metric, out[source].metric_start)
                     and not (rate and not metric.startswith(out[source].metric))   # 已完成体检X，完成率Y
                     and not (planned and metric in _DONE_VERBS) and source not in inherited)   # 计划体检…,已完成…
                 or (share and out[source].metric_start > numbers[source].start)
-                or (not share and source not in inherited and not planned
+                or (not share and source not in inherited and not planned and not among
                     and not any(w in text[numbers[source].end:number.start] for w in _SUBSET))):
             # 立项项目151个、开工100个: two stages of one thing, each named by its verb;
             # 156个行政村、开工率60%: the villages counted are not the work started
@@ -747,6 +748,14 @@ def _named_thing(text: str, numbers: Sequence[Number], links: list[Link]) -> lis
             if trimmed != metric and len(trimmed) >= 2:
                 out[i] = out[i]._replace(metric=trimmed)
     return out
+
+
+def _among(text: str, number: Number, link: Link) -> bool:
+    """The figure is named by the words after it, then 中 (15个精品村中…): what follows in
+    its sentence counts among those things."""
+    if not link.metric or link.metric_start is None or link.metric_start < number.end:
+        return False
+    return text.startswith(_AMONG, link.metric_start + len(link.metric))
 
 
 def _ends_in(metric: str, words: Sequence[str]) -> bool:
