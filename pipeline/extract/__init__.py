@@ -1,7 +1,7 @@
 """Extract every quantity of a task or status cell: ``extract(text) -> list[Quantity]``.
 
 Three parts: the number grammar (:mod:`.numbers`) finds each figure and its value,
-unit and approximation; the vocabulary (:mod:`.units`) comes from data files; the
+unit and approximation; the vocabulary (:mod:`pipeline.vocab`) comes from data files; the
 clause analysis (:mod:`.metric`) links each figure to what it measures and marks
 changes. ``extract`` is pure and total: any string gives a (possibly empty) list.
 """

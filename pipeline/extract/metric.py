@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from functools import cache
+from functools import cache, lru_cache
 from math import log
 from typing import NamedTuple, Sequence
 
@@ -673,10 +673,12 @@ _SUBSET = _LEX.metric_words["subset"]             # 其中: what follows is part
 def _names_nothing(text: str, metric: str | None, start: int | None) -> bool:
     """No metric, or one of verbs and particles only (中已开工, 建成运营, 中): no thing named.
     A verb of doing jieba tags as a noun verb (整治, 运营) is a verb here."""
-    if not metric:
-        return True
-    tokens = _tag(text, start, start + len(metric))
-    return all(_is_verb(t) or t.word in _DOING or t.flag.startswith(_PARTICLES) for t in tokens)
+    return not metric or _only_verbs_and_particles(metric)
+
+
+@lru_cache(maxsize=1 << 12)      # metrics recur across cells and reports (完成, 开工, 建成运营)
+def _only_verbs_and_particles(metric: str) -> bool:
+    return all(_is_verb(t) or t.word in _DOING or t.flag.startswith(_PARTICLES) for t in _tag(metric, 0, len(metric)))
 
 
 def _trim_end(metric: str, words: Sequence[str]) -> str:
@@ -717,10 +719,12 @@ def _named_thing(text: str, numbers: Sequence[Number], links: list[Link]) -> lis
             continue
         share = _is_share(number)
         rate = bool(metric) and share and _ends_in(metric, _COMPLETION_RATES)
+        sentence = _start_of(text, number.start, _SENTENCE_END)
+        if not rate and not (i and numbers[i - 1].start >= sentence):
+            continue                                 # no figure before it in its sentence to name it
         # a percentage named by its own verb keeps it (提高7.6%, 预约就诊率) unless it is a completion rate
         if not (rate or (not metric if share else _names_nothing(text, metric, start))):
             continue
-        sentence = _start_of(text, number.start, _SENTENCE_END)
         source = next((k for k in range(i - 1, -1, -1) if numbers[k].start >= sentence
                        and not _is_share(numbers[k]) and out[k].change is None
                        and (share or numbers[k].unit == number.unit)), None)
