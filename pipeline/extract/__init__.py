@@ -20,6 +20,8 @@ def extract(text: str) -> list[Quantity]:
     if not isinstance(text, str) or not text:
         return []
     numbers, periods = read_cell(text)
+    if not numbers:                    # most task cells: no figure, nothing to link
+        return []
     quantities = []
     for number, linked in zip(numbers, link(text, numbers)):
         period = next((p for p in reversed(periods) if p[0] <= number.start), None)

@@ -123,26 +123,28 @@ def _tag(text: str, start: int, end: int) -> list[_Token]:
     sentence = text[start:end]
     n = len(sentence)
     get = logp.get
-    # best[k]: log probability of the best route through sentence[k:]; last[k]: where
-    # its first word ends (inclusive). Ties go to the longer word, as in jieba.
+    # best[k]: log probability of the best route through sentence[k:]; ties go to the
+    # longer word, as in jieba.
     best = [0.0] * (n + 1)
-    last = list(range(n + 1))
+    last = list(range(1, n + 2))      # last[k]: where that first word ends (exclusive)
     for k in range(n - 1, -1, -1):
         top = None
-        i = k
+        i = k + 1                      # the candidate word is sentence[k:i]
         p = get(sentence[k])
-        while p is not None:
-            if p is not False and (top is None or p + best[i + 1] >= top):
-                top, last[k] = p + best[i + 1], i
-            i += 1
+        while p is not None:           # None: no dictionary word starts with sentence[k:i]
+            if p is not False:         # False: a mere prefix of a word
+                score = p + best[i]
+                if top is None or score >= top:
+                    top, last[k] = score, i
             if i == n:
                 break
-            p = get(sentence[k:i + 1])
+            i += 1
+            p = get(sentence[k:i])
         best[k] = unknown + best[k + 1] if top is None else top
     tokens: list[_Token] = []
     x = 0
     while x < n:
-        y = last[x] + 1
+        y = last[x]
         word = sentence[x:y]
         if word.isascii() and word.isalnum():
             if tokens and tokens[-1].flag == "eng":     # PM2.5, 4D: one English token

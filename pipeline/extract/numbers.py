@@ -266,10 +266,11 @@ def read_cell(text: str) -> tuple[list[Number], list[tuple[int, int, int]]]:
 
     Numbers are every quantity the text writes, without dates, ranks, names and
     thresholds; periods are (end offset, first month, last month) of each period
-    the cell gives for its figures (1-8月份, 截至9月底, 上半年).
+    the cell gives for its figures (1-8月份, 截至9月底, 上半年) — none when it gives no figure.
     """
     folded = text.translate(_HALF_WIDTH)
-    return _numbers(folded), _periods(folded)
+    numbers = _numbers(folded)
+    return numbers, _periods(folded) if numbers else []
 
 
 def _numbers(folded: str) -> list[Number]:
