@@ -182,15 +182,12 @@ def _rate_words(tokens: list[_Token]) -> list[_Token]:
 
 def _phrase_before(tokens: list[_Token]) -> list[_Token]:
     """The metric in the words between the clause start and a figure, if any."""
+    if not tokens:
+        return []
     tokens = _rate_words(tokens)
     while len(tokens) > 1 and tokens[-1].word in _PLAN:   # 高标准农田建设任务260万亩: the plan is not the thing
         tokens = tokens[:-1]
-    origin = next((i for i, t in enumerate(tokens) if t.word in _FROM), None)
-    if origin:                 # 补助标准由142元…: the metric ends before 由
-        tokens = tokens[:origin]
-    cut = next((i for i, t in enumerate(tokens) if t.word in _CUT), None)
-    if cut is not None:        # 接种率较上年同期提高 / 配套资金按…标准: the metric ends before 较, 按
-        tokens = tokens[:cut]
+    tokens = tokens[:_phrase_end(tokens)]
     opened = False             # the phrase follows a support verb or 为/对/向: 发放A、B、C
     for i in range(len(tokens) - 1, -1, -1):
         word = tokens[i].word
@@ -249,6 +246,21 @@ def _phrase_before(tokens: list[_Token]) -> list[_Token]:
     if opened and any(t.word == _LIST for t in tokens):
         return tokens          # 发放伤残津贴、护理费、供养亲属抚恤金: the whole list
     return _head(tokens)
+
+
+def _phrase_end(tokens: list[_Token]) -> int:
+    """Where the metric ends, in one scan: before the first 由/从 (补助标准由142元…) unless
+    it opens the words, and before a 较/按 ahead of that (接种率较上年同期提高, 配套资金按…标准)."""
+    origin_seen = False
+    for i, t in enumerate(tokens):
+        word = t.word
+        if word in _CUT:
+            return i
+        if word in _FROM and not origin_seen:
+            if i:
+                return i
+            origin_seen = True
+    return len(tokens)
 
 
 def _reaches(word: str) -> bool:
