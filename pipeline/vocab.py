@@ -156,6 +156,8 @@ def simplified(text: str) -> str:
 
 POINT = "点點"                        # 三点五万 → 35000: the decimal point of Chinese numerals
 _TOKEN = re.compile(r"[0-9][0-9,]*(?:\.[0-9]+)?|.")          # an Arabic section or one character
+_PLAIN_ARABIC = re.compile(r"[0-9]+(?:\.[0-9]+)?")             # digits alone, no separator
+_ZERO = Decimal(0)
 
 
 def numeral_chars(kind: str | None = None, *, financial: bool = True) -> str:
@@ -180,6 +182,8 @@ def numeral_value(numeral: str) -> Decimal:
     multiply all before them (2万亿 → 2e12, 1亿2千万 → 120000000); digits in a row
     read positionally (二〇二一 → 2021).
     """
+    if _PLAIN_ARABIC.fullmatch(numeral):     # 1234, 10.83: most figures, one Decimal
+        return _ZERO + (Decimal(numeral) or 0)     # as the sums below end, to the digit
     numerals = lexicon().numerals
     if any(point in numeral for point in POINT):
         numeral = _chinese_decimal().sub(_arabic_decimal, numeral)

@@ -733,12 +733,12 @@ def _named_thing(text: str, numbers: Sequence[Number], links: list[Link]) -> lis
             continue
         share = _is_share(number)
         rate = bool(metric) and share and _ends_in(metric, _COMPLETION_RATES)
-        sentence = _start_of(text, number.start, _SENTENCE_END)
-        if not rate and not (i and numbers[i - 1].start >= sentence):
+        if not rate and not (i and _SENTENCE_END.isdisjoint(text[numbers[i - 1].start:number.start])):
             continue                                 # no figure before it in its sentence to name it
         # a percentage named by its own verb keeps it (提高7.6%, 预约就诊率) unless it is a completion rate
         if not (rate or (not metric if share else _names_nothing(text, metric, start))):
             continue
+        sentence = _start_of(text, number.start, _SENTENCE_END)
         source = next((k for k in range(i - 1, -1, -1) if numbers[k].start >= sentence
                        and not _is_share(numbers[k]) and out[k].change is None
                        and (share or numbers[k].unit == number.unit)), None)

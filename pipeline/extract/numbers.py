@@ -124,7 +124,8 @@ _PROPORTIONS = {"%", "‰", "成"}
 # A lookahead, so every term is found, also one overlapping another (一件事 / 一件事一次办).
 _FIXED_TERM = re.compile("(?=[%s])(?=(%s))" % (re.escape("".join(sorted({t[0] for t in _LEX.fixed_terms}))),
                                                _alternation(_LEX.fixed_terms)))
-_FIXED_REACH = max(map(len, _LEX.fixed_terms))
+_QUOTE_OPENINGS = frozenset(_NAME_QUOTES)
+_BIG_CHARS = frozenset(_BIG)
 
 
 class Number(NamedTuple):
@@ -159,10 +160,9 @@ def _trailing_magnitude(amount: str) -> int:
     return product
 
 
-def _inside_fixed_term(folded: str, start: int, end: int) -> bool:
-    lo = max(0, start - _FIXED_REACH)
-    return any(m.start(1) + lo < end and m.end(1) + lo > start
-               for m in _FIXED_TERM.finditer(folded[lo:end + _FIXED_REACH]))
+def _fixed_terms(folded: str) -> list[tuple[int, int]]:
+    """The span of every fixed term of a cell (overlapping ones too); a figure inside one is none."""
+    return [m.span(1) for m in _FIXED_TERM.finditer(folded)]
 
 
 def _inside_quotes(folded: str, start: int, end: int) -> bool:
@@ -204,31 +204,39 @@ def _is_threshold(folded: str, after: str | None, end: int) -> bool:
             and not _CHANGE_VERB.match(folded, end))       # 由2小时以上缩短至…: a figure, then its change
 
 
-def _is_quantity(folded: str, m: re.Match) -> bool:
-    """Whether a grammar match is a fact rather than a date, rank, name or threshold."""
-    unit = m["unit"] or m["low_unit"] or ""
+def _is_quantity(folded: str, m: re.Match, terms: list[tuple[int, int]], quoted: bool) -> bool:
+    """Whether a grammar match is a fact rather than a date, rank, name or threshold.
+
+    ``terms`` are the spans of the cell's fixed terms; ``quoted``, whether it has a quote.
+    """
+    unit, low_unit, per, numerator, amount, before, after, low = m.group(
+        "unit", "low_unit", "per", "numerator", "amount", "before", "after", "low")
+    unit = unit or low_unit or ""
+    end = m.end()
     plain_unit = unit.partition("/")[0].partition("·")[0]
-    start = m.start("per") if m["per"] else m.start() + len(m["before"] or "")
+    start = m.start("per") if per else m.start() + len(before or "")
     if plain_unit in _LEX.non_fact_units and not _is_duration(folded, m, start):
         return False                                   # 2021年, 1-9月份, 65岁, 二级
-    if not (unit or m["per"] or m["numerator"] or any(c in _BIG for c in m["amount"])):
+    if not (unit or per or numerator or not _BIG_CHARS.isdisjoint(amount)):
         return False                                   # a bare number without 万/亿: 4D+, 5G, 10.31, 十分
     if start:
         previous = folded[start - 1]
         if previous == _ORDINAL or previous == _PER or previous.isascii() and previous.isalnum():
             return False                               # 第五届, 第7位, G20, 每千人口
-        if m["amount"] and m["amount"][0] in _VAGUE.get(previous, "") and not m["low"]:
+        if amount and amount[0] in _VAGUE.get(previous, "") and not low:
             return False                               # 数百人, 几十个, 上千人
-    if (plain_unit in _LEX.phase_units and m["amount"] and not m["before"] and not m["after"]
-            and all(c in _LEX.numerals and c != _COUNTING_TWO for c in m["amount"])
-            and "\u4e00" <= folded[m.end():m.end() + 1] <= "\u9fff"):
+    following = folded[end:end + 1]
+    if (plain_unit in _LEX.phase_units and amount and not before and not after
+            and all(c in _LEX.numerals and c != _COUNTING_TWO for c in amount)
+            and "\u4e00" <= following <= "\u9fff"):
         return False                                   # 二期主体工程, 三期项目: a phase, an ordinal
-    if m["amount"] == "一" and folded[m.end():m.end() + 1] == "一":
+    if amount == "一" and following == "一":
         return False                                   # 一村一品, 一人一岗: an idiom, not a count
-    proportion = m["per"] or m["numerator"] or plain_unit in _PROPORTIONS
-    if not proportion and _is_threshold(folded, m["after"], m.end()):
+    proportion = per or numerator or plain_unit in _PROPORTIONS
+    if not proportion and _is_threshold(folded, after, end):
         return False                                   # 10亿元以上项目, 65岁以上老年人 (but 三分之二以上的村)
-    return not (_inside_fixed_term(folded, m.start(), m.end()) or _inside_quotes(folded, m.start(), m.end()))
+    return not (any(s < end and e > m.start() for s, e in terms)
+                or quoted and _inside_quotes(folded, m.start(), end))
 
 
 def _approx(m: re.Match, inside: str | None) -> str | None:
@@ -275,8 +283,9 @@ def read_cell(text: str) -> tuple[list[Number], list[tuple[int, int, int]]]:
 
 def _numbers(folded: str) -> list[Number]:
     numbers = []
+    terms, quoted = _fixed_terms(folded), not _QUOTE_OPENINGS.isdisjoint(folded)   # once per cell
     for m in QUANTITY.finditer(folded):
-        if _is_quantity(folded, m):
+        if _is_quantity(folded, m, terms, quoted):
             try:
                 numbers.append(_number(m))
             except ArithmeticError:                    # 零分之一: not a number we can give
