@@ -24,7 +24,7 @@ def extract(text: str) -> list[Quantity]:
         return []
     quantities = []
     for number, linked in zip(numbers, link(text, numbers)):
-        period = next((p for p in reversed(periods) if p[0] <= number.start), None)
+        period = next((p for p in reversed(periods) if p[0] <= number.start), None) if periods else None
         quantities.append(Quantity(
             mention=text[number.start:number.end], start=number.start, end=number.end,
             value=number.value, value_high=number.value_high, unit=number.unit,

@@ -358,7 +358,10 @@ def _inside_noun(tokens: list[_Token], i: int) -> bool:
 def _span(text: str, tokens: Sequence[_Token]) -> tuple[str, int] | None:
     if not tokens:
         return None
-    start, end = _balanced(text, tokens[0].start, tokens[-1].start + len(tokens[-1].word))
+    start, end = tokens[0].start, tokens[-1].start + len(tokens[-1].word)
+    if _PAIR_MARKS.isdisjoint(text[start:end]):     # most phrases: no quote or bracket at all
+        return text[start:end], start
+    start, end = _balanced(text, start, end)
     for opening, closing in _QUOTES.items():   # “如康家园 → 如康家园: no half quotes at the edges
         if opening != closing and end - start > 1:
             if text[start] == opening and closing not in text[start + 1:end]:
@@ -411,6 +414,8 @@ def _change(tokens: list[_Token]) -> tuple[str | None, bool]:
 
     增长17.1% is a change; 提高至150元 reaches a level and is not one by itself.
     """
+    if not tokens:
+        return None, False
     words = [t.word for t in _rate_words(tokens) if t.word.strip()]
     reaches = bool(words) and words[-1] in _TO
     if reaches:
@@ -777,7 +782,7 @@ def _among(text: str, number: Number, link: Link) -> bool:
 
 
 def _ends_in(metric: str, words: Sequence[str]) -> bool:
-    return any(metric.endswith(w) for w in words)
+    return metric.endswith(tuple(words))
 
 
 def _start_of(text: str, position: int, ends: set[str]) -> int:
