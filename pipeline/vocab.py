@@ -331,6 +331,16 @@ def unit_grammar() -> str:
 
 
 @cache
+def unit_chars() -> str:
+    """Every character the unit grammar can match (its words, separators and denominator
+    figures): a lookahead over these skips a unit without reading it."""
+    lex = lexicon()
+    words = set(lex.units) | lex.non_fact_units | lex.rate_words
+    chars = {c for w in words for c in w.translate(HALF_WIDTH)}
+    return "".join(sorted(chars | set("/·0123456789" + numeral_chars("small") + numeral_chars("big"))))
+
+
+@cache
 def _unit_pattern() -> re.Pattern:
     return re.compile(unit_grammar(), re.X)
 

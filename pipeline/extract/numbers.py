@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from ..vocab import (HALF_WIDTH as _HALF_WIDTH, RATIO, alternation as _alternation, dimension_of, lexicon,
-                     numeral_chars, numeral_chars_worth, numeral_value, periods, POINT, unit_grammar)
+                     numeral_chars, numeral_chars_worth, numeral_value, periods, POINT, unit_chars,
+                     unit_grammar)
 
 _LEX = lexicon()
 
@@ -73,6 +74,14 @@ UNIT = unit_grammar()
 # A minus sign, not a range's dash: nothing number-like or Latin right before it.
 SIGN = rf"(?: (?<![0-9A-Za-z.%{_DIGIT}{_SMALL}{_BIG}]) - (?=[0-9]) )"
 RANGE_TO = r"[-~—至到]"
+# Lookaheads that skip a branch the text cannot take before the grammar reads the number
+# in full (a figure would otherwise be read as a fraction, then as a range, then as
+# itself): what a fraction's denominator or a range's low end can be made of, then 分之
+# or the range's dash.
+_NUMERAL_CHARS = ("0123456789,." + _DIGIT + _SMALL + _BIG + _ZERO + _TEN + _POINT
+                  + _HUNDRED_OR_THOUSAND)
+FRACTION_AHEAD = rf"(?= [{re.escape(_NUMERAL_CHARS)}]* 分之 )"
+RANGE_AHEAD = rf"(?= [{re.escape(_NUMERAL_CHARS + ''.join(_INSIDE_MARKERS) + unit_chars())}]* {RANGE_TO} )"
 
 
 def _before_markers() -> str:
@@ -95,8 +104,8 @@ QUANTITY = re.compile(rf"""
     (?P<before> {_before_markers()} )?                  # 超过35万人, 近3万人, 不足10% (not 节约, 签约)
     (?:
         (?P<per> 百分之 | 千分之 ) (?P<per_amount> {AMOUNT} )   # 百分之四十 → 40 %
-      | (?P<denominator> {NUMERAL} ) 分之 (?P<numerator> {NUMERAL} )  # 三分之一 → 0.333…
-      | (?: (?P<low> {AMOUNT} ) (?P<low_unit> {UNIT} )? {RANGE_TO} )?  # 3-  6%-  3至  (a range's low end)
+      | {FRACTION_AHEAD} (?P<denominator> {NUMERAL} ) 分之 (?P<numerator> {NUMERAL} )  # 三分之一 → 0.333…
+      | (?: {RANGE_AHEAD} (?P<low> {AMOUNT} ) (?P<low_unit> {UNIT} )? {RANGE_TO} )?  # 3-  6%-  3至  (a range's low end)
         (?P<sign> {SIGN} )? (?P<amount> {AMOUNT} ) (?P<unit> {UNIT} )?   # 10.83亿元  2万4千余次  -2.3%
     )
     (?P<after> {_alternation(_LEX.markers("after"))} )?    # 以上 以下 以内 左右
