@@ -252,10 +252,13 @@ _RANGE_TO = r"(?: - | － | — | – | ― | ‒ | ~ | ～ | 〜 | 至 | 到 )"
 
 @cache
 def _period_pattern() -> re.Pattern:
+    heads = "0123456789十一二三四五六七八九截" + "".join(w.translate(HALF_WIDTH)[0] for w in lexicon().periods)
     return re.compile(rf"""
-        (?<![0-9]) (?P<first> {_MONTH} ) \s* (?: 月份? )? \s* {_RANGE_TO} \s* (?P<last> {_MONTH} ) \s* 月   # 1-9月份  1至8月
+        (?=[{re.escape("".join(sorted(set(heads))))}])            # what a period opens with: a cheap first test
+        (?: (?<![0-9]) (?P<first> {_MONTH} ) \s* (?: 月份? )? \s* {_RANGE_TO} \s* (?P<last> {_MONTH} ) \s* 月   # 1-9月份  1至8月
       | (?: 截至 | 截止 ) 到? \s* (?: {YEAR} \s* 年 \s* )? (?P<until> {_MONTH} ) \s* 月              # 截至9月底  截止2021年9月
       | (?P<named> {alternation(lexicon().periods)} )                                            # 上半年  前三季度  全年
+        )
     """, re.X)
 
 

@@ -67,6 +67,7 @@ NUMERAL = rf"""
 """
 _INSIDE_MARKERS = _LEX.markers("inside")
 INSIDE = _alternation(_INSIDE_MARKERS)
+_INSIDE_HEADS = frozenset(m[0] for m in _INSIDE_MARKERS)
 # A numeral with an approximation marker inside: 2万4千余, 45多万, 十余.
 AMOUNT = rf"(?: {NUMERAL} (?: {INSIDE} )? {BIG_MAGNITUDE}* )"
 # A unit, possibly a rate: 元/人/月, 元/人·年, 元/公里, 人/万人 (the vocabulary's unit grammar).
@@ -151,6 +152,8 @@ class Number(NamedTuple):
 
 def _read_amount(amount: str) -> tuple[Decimal, str | None]:
     """Value and inside-marker approximation of an amount such as 45多万 or 十余."""
+    if _INSIDE_HEADS.isdisjoint(amount):          # most amounts: no marker inside
+        return numeral_value(amount), None
     for marker in _INSIDE_MARKERS:
         head, found, tail = amount.partition(marker)
         if found and head:
@@ -264,16 +267,17 @@ def _number(m: re.Match) -> Number:
     if m["numerator"]:
         value = numeral_value(m["numerator"]) / numeral_value(m["denominator"])
         return Number(m.start(), m.end(), float(value), None, "", _approx(m, None), RATIO)
-    value, inside = _read_amount(m["amount"])
-    if m["sign"]:
+    amount, sign, low_amount, unit, low_unit = m.group("amount", "sign", "low", "unit", "low_unit")
+    value, inside = _read_amount(amount)
+    if sign:
         value = -value
     high = None
-    if m["low"]:
-        low, low_inside = _read_amount(m["low"])
-        if not any(c in _SMALL + _BIG for c in m["low"]):   # 3-5万元: the low end shares 万
-            low *= _trailing_magnitude(m["amount"])
+    if low_amount:
+        low, low_inside = _read_amount(low_amount)
+        if not any(c in _SMALL + _BIG for c in low_amount):   # 3-5万元: the low end shares 万
+            low *= _trailing_magnitude(amount)
         value, high, inside = low, value, inside or low_inside
-    unit = m["unit"] or m["low_unit"] or ""
+    unit = unit or low_unit or ""
     return Number(m.start(), m.end(), float(value), None if high is None else float(high),
                   unit, _approx(m, inside), dimension_of(unit))
 
