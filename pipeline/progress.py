@@ -55,6 +55,11 @@ __all__ = ["link", "status_of", "expected_pct", "MARGIN"]
 
 MARGIN = 10.0        # points around the expected mark that still count as on track
 _SIMILAR = 0.4       # Dice overlap of two metrics that name the same thing
+# The figures of one record lie within this many figures of each other, and a task cell's
+# targets among its first this many: it bounds the work on a cell of 50,000 figures
+# (linear, not quadratic) and is far beyond any real sentence.
+_FIGURE_REACH = 30
+_TEXT_REACH = 400     # characters a sentence reaches either side of a figure, for the same reason
 _BRACKET_GAP = 10    # characters between an achievement and a bracketed target after it (126公里(计划150公里))
 _SENTENCE_END = frozenset("。；;！!？?\n")
 _CLAUSE_END = _SENTENCE_END | frozenset("，,：:")
@@ -125,16 +130,18 @@ def _boundary(ends: frozenset) -> re.Pattern:
 
 
 def _start(text: str, position: int, ends: frozenset) -> int:
-    """The start of the sentence, clause or item holding ``position``."""
+    """The start of the sentence, clause or item holding ``position`` — at most
+    ``_TEXT_REACH`` characters back: the cues read there are never further away, and a
+    cell of one endless sentence then costs linear time, not quadratic."""
     bounds = _bounds(text, ends)
     k = bisect_left(bounds, position)
-    return bounds[k - 1] + 1 if k else 0
+    return max(bounds[k - 1] + 1 if k else 0, position - _TEXT_REACH)
 
 
 def _end(text: str, position: int, ends: frozenset) -> int:
     bounds = _bounds(text, ends)
     k = bisect_left(bounds, position)
-    return bounds[k] if k < len(bounds) else len(text)
+    return min(bounds[k] if k < len(bounds) else len(text), position + _TEXT_REACH)
 
 
 @cache
@@ -251,6 +258,7 @@ class _Row:
         self.text = {"task": simplified(task.task), "status": simplified(task.status)}
         self.qs = {f: list(quantities.get((task.task_no, f), ())) for f in ("task", "status")}
         self.records: list[_Record] = []
+        self._holder: dict[tuple[str, int], _Record] = {}   # figure → the first record holding it
         self.used: set[tuple[str, int]] = set()  # figures already achieved or target of a record
 
     def planned(self, k: int) -> bool:
@@ -272,7 +280,20 @@ class _Row:
         return _has(_words().remainder, text, _start(text, q.start, _ITEM_END), q.start)
 
     def record_of(self, ref: tuple[str, int]) -> _Record | None:
-        return next((r for r in self.records if ref in (r.achieved, r.target, r.ratio)), None)
+        """The first record holding the figure (as achieved, target or ratio)."""
+        return self._holder.get(ref)
+
+    def add(self, rec: _Record) -> _Record:
+        self.records.append(rec)
+        for ref in (rec.achieved, rec.target, rec.ratio):
+            if ref is not None:
+                self._holder.setdefault(ref, rec)
+        return rec
+
+    def give(self, rec: _Record, role: str, ref: tuple[str, int]) -> None:
+        """The record's achieved, target or ratio becomes the figure ``ref``."""
+        setattr(rec, role, ref)
+        self._holder.setdefault(ref, rec)
 
     # 1. completion ratios ------------------------------------------------------------
 
@@ -320,7 +341,8 @@ class _Row:
             opening = max(plan.rfind(c) for c in _OPEN)
             if opening >= 0:
                 inner = (clause + opening, clause + len(plan))
-                targets = [k for k, t in enumerate(qs) if inner[0] < t.start and t.end < inner[1] and _amount(t, text)]
+                targets = [k for k in range(max(0, i - _FIGURE_REACH), i)
+                           if inner[0] < qs[k].start and qs[k].end < inner[1] and _amount(qs[k], text)]
                 plan = plan[:opening]
         elif de and i and qs[i - 1].end == clause + len(plan) and _amount(qs[i - 1], text):
             # 完成年度计划投资12亿元的80%: the plan phrase holds its target
@@ -359,7 +381,8 @@ class _Row:
             bracketed = set(first.targets)
 
             def candidates_from(sentence: int) -> list[int]:
-                return [k for k in range(first.index) if k not in ratio_at and k not in bracketed
+                return [k for k in range(max(0, first.index - _FIGURE_REACH), first.index)
+                        if k not in ratio_at and k not in bracketed
                         and _amount(qs[k], text) and not _forecast(qs[k], text) and not self.planned(k)
                         and qs[k].start >= sentence and ("status", k) not in self.used
                         and qs[k].end <= first.cue_start and not self.remainder("status", k)]
@@ -395,7 +418,7 @@ class _Row:
                 if first.targets and len(first.targets) == len(group):
                     rec.target = ("status", first.targets[n])
                     self.used.add(rec.target)
-                self.records.append(rec)
+                self.add(rec)
 
     # 2. target and achievement in the status cell ---------------------------------------
 
@@ -426,7 +449,7 @@ class _Row:
             own_item = not _ends_with(_strip_links(text[item_x:qx.start]), w.achievement)
             sentence_end = _end(text, qx.end, _SENTENCE_END)
             served = None       # the end of the last achievement x is the target of
-            for y in range(x + 1, len(qs)):
+            for y in range(x + 1, min(len(qs), x + 1 + _FIGURE_REACH)):
                 qy = qs[y]
                 if qy.start >= sentence_end or (served is not None and _has(w.subset, text, served, qy.start)):
                     break
@@ -449,7 +472,7 @@ class _Row:
             if ("status", x) not in self.used and self.planned(x):
                 # 完成1820户，年度目标2000户: a plan written after its achievement
                 sentence = _start(text, qx.start, _SENTENCE_END)
-                for y in range(x - 1, -1, -1):
+                for y in range(x - 1, max(-1, x - 1 - _FIGURE_REACH), -1):
                     qy = qs[y]
                     if qy.start < sentence:
                         break
@@ -465,16 +488,13 @@ class _Row:
         """No other figure of x's unit in x's clause (计划新建5个、改造120个 is a list of plans)."""
         text, qs = self.text["status"], self.qs["status"]
         clause = (_start(text, qs[x].start, _CLAUSE_END), _end(text, qs[x].end, _CLAUSE_END))
-        return not any(k != x and q.unit == qs[x].unit and clause[0] <= q.start < clause[1]
-                       for k, q in enumerate(qs))
+        near = range(max(0, x - _FIGURE_REACH), min(len(qs), x + _FIGURE_REACH))
+        return not any(k != x and qs[k].unit == qs[x].unit and clause[0] <= qs[k].start < clause[1] for k in near)
 
     def _target(self, x: int, y: int) -> None:
         """Status figure x is the target of the achievement y."""
-        rec = self.record_of(("status", y))
-        if rec is None:
-            rec = _Record(achieved=("status", y))
-            self.records.append(rec)
-        rec.target = ("status", x)
+        rec = self.record_of(("status", y)) or self.add(_Record(achieved=("status", y)))
+        self.give(rec, "target", ("status", x))
         self.used.update({("status", x), ("status", y)})
 
     def _bracketed_target(self, x: int) -> bool:
@@ -499,7 +519,7 @@ class _Row:
 
     def link_task_targets(self) -> None:
         task_qs, qs, text = self.qs["task"], self.qs["status"], self.text["status"]
-        for x, qx in enumerate(task_qs):
+        for x, qx in enumerate(task_qs[:_FIGURE_REACH]):
             if not _amount(qx, self.text["task"]):
                 continue
             best, score = None, 0.0
@@ -524,11 +544,8 @@ class _Row:
                              and not self.remainder("status", k) and not _forecast(q, text)) == 1)
             if best is None or (score < _SIMILAR and not alone):
                 continue
-            rec = self.record_of(("status", best))
-            if rec is None:
-                rec = _Record(achieved=("status", best))
-                self.records.append(rec)
-            rec.target = ("task", x)
+            rec = self.record_of(("status", best)) or self.add(_Record(achieved=("status", best)))
+            self.give(rec, "target", ("task", x))
             self.used.update({("task", x), ("status", best)})
         # a completion rate with no figure of its own completes the task's one target (完成率86%)
         # and a list of such ratios completes the task's targets in order (口袋公园、绿道分别完成
@@ -538,7 +555,7 @@ class _Row:
                  and r.scope == "task" and r.kind in ("rate", "plan") and not r.alone]
         if len(alone) == len(free) and (len(free) == 1 or len({r.group for r in alone}) == 1):
             for rec, x in zip(alone, free):
-                rec.target = ("task", x)
+                self.give(rec, "target", ("task", x))
                 self.used.add(("task", x))
         # one task target for several parts, each stated against it (筛查20万人: 宫颈癌11.2万人
         # 56%, 乳腺癌10.9万人 54.5%): each record whose figures agree with it shares it
@@ -548,7 +565,7 @@ class _Row:
                 shared = [x for x, qx in enumerate(task_qs) if ("task", x) in self.used and self._agrees(qx, qy, rec)
                           and (_unit(qx) == _unit(qy) or _synonym(qx, qy))]
                 if len(shared) == 1:
-                    rec.target = ("task", shared[0])
+                    self.give(rec, "target", ("task", shared[0]))
 
     def _same_thing(self, target: Quantity, achieved: Quantity, rec: _Record | None) -> float:
         """How surely a task-cell target and a status figure of its unit measure one thing:

@@ -58,6 +58,8 @@ _RECIPIENT = {"为", "对", "向", "给"}         # 为A、B发放…: the list 
 _AFTER_REACH = 20                            # characters of noun phrase read after a classifier
 _BEFORE_REACH = 24                           # characters of clause read before a figure
 _CONTEXT = 6                                 # characters tagged before a cut window, for word boundaries
+_FIGURE_REACH = 30      # figures looked back over for the one a figure takes its thing from (linear
+                        # work in a cell of 50,000 figures; far beyond any real sentence)
 _LONG = 12                                   # a metric longer than this is trimmed to its head
 _HEAD_REACH = 9                              # … to at most this many characters of whole words
 # the progress stage's verbs of work done (改造 整治 救助 开工 …): jieba tags some of them as
@@ -745,7 +747,7 @@ def _named_thing(text: str, numbers: Sequence[Number], links: list[Link]) -> lis
         if not (rate or (not metric if share else _names_nothing(text, metric, start))):
             continue
         sentence = _start_of(text, number.start, _SENTENCE_END)
-        source = next((k for k in range(i - 1, -1, -1) if numbers[k].start >= sentence
+        source = next((k for k in range(i - 1, max(-1, i - 1 - _FIGURE_REACH), -1) if numbers[k].start >= sentence
                        and not _is_share(numbers[k]) and out[k].change is None
                        and (share or numbers[k].unit == number.unit)), None)
         planned = source is not None and _PLAN_WORD.search(
