@@ -67,8 +67,8 @@ _ITEM_END = _CLAUSE_END | frozenset("、")
 _OPEN, _CLOSE = "(（", ")）"
 _PERCENT_UNITS = {"%": 1.0, "％": 1.0, "成": 10.0}
 _NOT_AMOUNTS = frozenset({"percent", "permille", "percentage_point", "ratio", "rate"})
-_ANY_THING = frozenset({"count", "currency", "none"})
-_PROGRESS_WORD = "进度"     # the completion rates that name a state of work (工程形象进度, 建设进度)   # units many things share (个, 人, 元)
+_ANY_THING = frozenset({"count", "currency", "none"})   # units many things share (个, 人, 元)
+_PROGRESS_WORD = "进度"     # the completion rates that name a state of work (工程形象进度, 建设进度)
 
 
 @dataclass(frozen=True)
