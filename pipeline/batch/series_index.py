@@ -71,6 +71,20 @@ class _Series:
 
 
 @dataclass
+class _Step:
+    """One series as a chunk changes it (see SeriesIndex._step)."""
+
+    reports: pd.DataFrame                    # every report of the series, the chunk's included
+    tasks: pd.DataFrame                      # the tasks of ``members``, task keys set
+    members: dict[str, pd.DataFrame]         # the rows of the reports to recompute
+    redo: list[str]                          # those reports
+    order: list[str]                         # the series' report ids in order
+    scan: series_.TaskKeyScan                # the task-key scan after ``order``
+    kept: dict[str, pd.DataFrame]            # the stored rows not recomputed
+    before: set[str]                         # the report right before the recomputed ones
+
+
+@dataclass
 class Update:
     """What one chunk does to the series it touches."""
 
@@ -108,48 +122,16 @@ class SeriesIndex:
         orders: dict[str, list[str]] = {}
         scans: dict[str, series_.TaskKeyScan] = {}
         for sid in sorted(touched):
-            stored = self._load(sid, manifest)
-            replaced = [rid for rid in stored.order if rid in chunk]
-            empty = {name: _empty(name) for name in TABLES}
-            added = {name: new_of[name].get(sid, empty[name]) for name in TABLES}
-            reports = stored.frames["reports"]
-            if replaced:
-                reports = reports[~reports["report_id"].isin(replaced)]
-            reports = pd.concat([reports, added["reports"]], ignore_index=True)
-            order = [rid for _, rid in sorted(
-                (series_.order_key(e, st, r), r) for r, st, e in zip(
-                    reports["report_id"], reports["period_start_month"], reports["period_end_month"]))]
-            appended = (not replaced and sid not in refresh and order[:len(stored.order)] == stored.order)
-            if appended:     # a report added at the end changes nothing before it: resume
-                redo, scan = order[len(stored.order):], stored.scan.copy()
-                kept[sid] = {name: stored.frames[name] for name in TABLES}
-                members = added
-            else:            # from the start of the series
-                redo, scan = order, series_.TaskKeyScan(sid)
-                kept[sid] = {name: empty[name] for name in TABLES}
-                members = {name: pd.concat([stored.frames[name][~stored.frames[name]["report_id"].isin(chunk)],
-                                            added[name]], ignore_index=True) for name in TABLES}
-            by_report = dict(iter(members["tasks"].groupby("report_id", sort=False)))
-            ends = dict(zip(reports["report_id"], reports["period_end_month"]))
-            keys = {}
-            for rid in redo:
-                rows = by_report.get(rid)
-                if rows is not None:
-                    pairs = list(zip(rows["task_no"].astype(int), rows["task"].astype(str)))
-                    keys.update(zip(((rid, n) for n, _ in pairs), scan.step(ends[rid], pairs)))
-            tasks = members["tasks"].copy()
-            tasks["task_key"] = [keys.get((r, int(n)), k) for r, n, k in
-                                 zip(tasks["report_id"], tasks["task_no"], tasks["task_key"])]
-            previous = dict(zip(reports["report_id"], series_.previous_reports(reports)))
-            before = {previous[rid] for rid in redo if isinstance(previous.get(rid), str)} - set(redo)
-            parts["reports"].append(reports)
-            parts["tasks"].append(tasks)
+            step = self._step(sid, manifest, chunk, {name: new_of[name].get(sid) for name in TABLES},
+                              resume=sid not in refresh)
+            parts["reports"].append(step.reports)
+            parts["tasks"].append(step.tasks)
             for name in ("facts", "progress"):
-                parts[name].append(members[name])
-                if before:        # the facts of the report before a recomputed one
-                    parts[name].append(kept[sid][name][kept[sid][name]["report_id"].isin(before)])
-            fresh.update(redo)
-            orders[sid], scans[sid] = order, scan
+                parts[name].append(step.members[name])
+                if step.before:   # the facts of the report before a recomputed one
+                    parts[name].append(step.kept[name][step.kept[name]["report_id"].isin(step.before)])
+            fresh.update(step.redo)
+            kept[sid], orders[sid], scans[sid] = step.kept, step.order, step.scan
         every = {name: pd.concat(parts[name], ignore_index=True) if parts[name] else _empty(name).copy()
                  for name in TABLES}
         old = {name: every[name][CONTEXT[name]].copy() for name in TABLES}
@@ -183,6 +165,44 @@ class SeriesIndex:
         labels = {rid: _label(st, e) for rid, st, e in zip(periods["report_id"], periods["period_start_month"],
                                                            periods["period_end_month"])}
         return Update({rid: tables[rid] for rid in chunk}, {rid: tables[rid] for rid in rewrites}, labels, pending)
+
+    def _step(self, sid: str, manifest, chunk: Mapping, added: Mapping[str, pd.DataFrame | None],
+              resume: bool) -> "_Step":
+        """One series with the chunk's reports in it: its order, the reports to recompute
+        (those after the first whose place changed; all when ``resume`` is false) and their
+        task keys."""
+        stored = self._load(sid, manifest)
+        replaced = [rid for rid in stored.order if rid in chunk]
+        empty = {name: _empty(name) for name in TABLES}
+        added = {name: empty[name] if added[name] is None else added[name] for name in TABLES}
+        reports = stored.frames["reports"]
+        if replaced:
+            reports = reports[~reports["report_id"].isin(replaced)]
+        reports = pd.concat([reports, added["reports"]], ignore_index=True)
+        order = [rid for _, rid in sorted(
+            (series_.order_key(e, st, r), r) for r, st, e in zip(
+                reports["report_id"], reports["period_start_month"], reports["period_end_month"]))]
+        if resume and not replaced and order[:len(stored.order)] == stored.order:
+            # a report added at the end changes nothing before it: resume the scan
+            redo, scan, kept, members = order[len(stored.order):], stored.scan.copy(), dict(stored.frames), added
+        else:            # from the start of the series
+            redo, scan, kept = order, series_.TaskKeyScan(sid), empty
+            members = {name: pd.concat([stored.frames[name][~stored.frames[name]["report_id"].isin(chunk)],
+                                        added[name]], ignore_index=True) for name in TABLES}
+        by_report = dict(iter(members["tasks"].groupby("report_id", sort=False)))
+        ends = dict(zip(reports["report_id"], reports["period_end_month"]))
+        keys = {}
+        for rid in redo:
+            rows = by_report.get(rid)
+            if rows is not None:
+                pairs = list(zip(rows["task_no"].astype(int), rows["task"].astype(str)))
+                keys.update(zip(((rid, n) for n, _ in pairs), scan.step(ends[rid], pairs)))
+        tasks = members["tasks"].copy()
+        tasks["task_key"] = [keys.get((r, int(n)), k) for r, n, k in
+                             zip(tasks["report_id"], tasks["task_no"], tasks["task_key"])]
+        previous = dict(zip(reports["report_id"], series_.previous_reports(reports)))
+        before = {previous[rid] for rid in redo if isinstance(previous.get(rid), str)} - set(redo)
+        return _Step(reports, tasks, members, redo, order, scan, kept, before)
 
     def commit(self, update: Update) -> None:
         """Take in a chunk's update once its export is done."""
