@@ -108,7 +108,7 @@ def _words() -> _Words:
                   _read("forecast_words.txt"), _read("level_words.txt"), _read("ratio_verbs.txt"),
                   _read("remainder_words.txt"), _read("perfect_markers.txt"), frozenset(_read("shared_units.txt")),
                   ("、", *lexicon().metric_words["join"]),    # 的80.8%、58.5% / 的56%和54.5%
-                  _read("subset_words.txt"),
+                  lexicon().metric_words["subset"],           # 其中: a part of the figure before
                   {u: frozenset(group) for group in map(str.split, _read("unit_synonyms.txt")) for u in group})
 
 

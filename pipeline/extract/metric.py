@@ -685,11 +685,10 @@ def _what_is_completed(text: str, numbers: Sequence[Number], links: list[Link]) 
 _COMPLETION_RATES = _LEX.progress_words["completion_rates"]
 _CATEGORY_WORDS = _LEX.progress_words["category_scope_words"]   # 本类实事整体完成率: the category
 _DONE_VERBS = frozenset(_LEX.progress_words["done_verbs"])   # 完成 建成: the plan's work, done
-_DOING = frozenset(_LEX.progress_words["achievement_verbs"] + _LEX.progress_words["done_verbs"])
 _EDGE_WORDS = _LEX.progress_words["link_words"]     # 为 达到 整体 …: trimmed from a metric's end
-_PARTICLES = ("d", "f", "p", "c", "u")
+_PARTICLES = ("d", "f", "p", "c", "u")        # 已, 中, 在 …: words around a verb that name nothing
 _AMONG = "中"                                   # 15个精品村中: among those things
-_SUBSET = _LEX.metric_words["subset"]             # 其中: what follows is part of the same thing            # 已, 中, 在 …: words around a verb that name nothing
+_SUBSET = _LEX.metric_words["subset"]           # 其中: what follows is part of the same thing
 
 
 def _names_nothing(text: str, metric: str | None, start: int | None) -> bool:
@@ -700,7 +699,7 @@ def _names_nothing(text: str, metric: str | None, start: int | None) -> bool:
 
 @lru_cache(maxsize=1 << 12)      # metrics recur across cells and reports (完成, 开工, 建成运营)
 def _only_verbs_and_particles(metric: str) -> bool:
-    return all(_is_verb(t) or t.word in _DOING or t.flag.startswith(_PARTICLES) for t in _tag(metric, 0, len(metric)))
+    return all(_is_verb(t) or t.word in _WORK_VERBS or t.flag.startswith(_PARTICLES) for t in _tag(metric, 0, len(metric)))
 
 
 def _trim_end(metric: str, words: Sequence[str]) -> str:
